@@ -1,0 +1,134 @@
+// Package demo runs Vigil's demo fleet: SSH servers that replay recorded
+// probe outputs of real distributions, so that the agent's real SSH and
+// parsing code runs against them. Used by 'vigil demo' and the benchmarks.
+package demo
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"path"
+	"strings"
+	"sync/atomic"
+
+	"github.com/gliderlabs/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/vigil-project/vigil/internal/collect"
+)
+
+//go:embed fleet
+var fleetFS embed.FS
+
+// Recording is one host's recorded probe outputs, keyed by probe name.
+type Recording struct {
+	Name    string
+	Outputs map[string][]byte
+}
+
+// LoadRecording reads one recorded host from the embedded fleet.
+func LoadRecording(name string) (*Recording, error) {
+	dir := path.Join("fleet", name)
+	des, err := fs.ReadDir(fleetFS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("demo host %q: %w", name, err)
+	}
+	r := &Recording{Name: name, Outputs: map[string][]byte{}}
+	for _, de := range des {
+		b, err := fs.ReadFile(fleetFS, path.Join(dir, de.Name()))
+		if err != nil {
+			return nil, err
+		}
+		r.Outputs[de.Name()] = b
+	}
+	return r, nil
+}
+
+// Recordings lists the names of the embedded demo hosts.
+func Recordings() []string {
+	des, _ := fs.ReadDir(fleetFS, "fleet")
+	var out []string
+	for _, de := range des {
+		if de.IsDir() {
+			out = append(out, de.Name())
+		}
+	}
+	return out
+}
+
+// ReplayServer is a real SSH server (password login) that answers each
+// command of the agent's catalogue with a recording. Any other command
+// fails with status 127, as a shell would: it proves the agent only sends
+// catalogue commands.
+type ReplayServer struct {
+	Addr      string
+	User      string
+	Password  string
+	HostKey   gossh.PublicKey
+	rec       *Recording
+	srv       *ssh.Server
+	ln        net.Listener
+	probeKeys map[string]string // command → output file
+	Commands  atomic.Int64      // commands answered, for tests
+}
+
+// StartReplay serves rec on addr ("127.0.0.1:0" for a free port).
+func StartReplay(rec *Recording, addr, user, password string) (*ReplayServer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	rs := &ReplayServer{User: user, Password: password, HostKey: signer.PublicKey(), rec: rec, probeKeys: map[string]string{}}
+	for key, cmd := range collect.Commands() {
+		file, _, _ := strings.Cut(key, "/") // "packages/debian" → "packages"
+		rs.probeKeys[cmd] = file
+	}
+	rs.srv = &ssh.Server{
+		Handler: rs.handle,
+		PasswordHandler: func(ctx ssh.Context, pw string) bool {
+			return subtle.ConstantTimeCompare([]byte(ctx.User()), []byte(user)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
+		},
+	}
+	rs.srv.AddHostKey(signer)
+	if rs.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("demo ssh listen: %w", err)
+	}
+	rs.Addr = rs.ln.Addr().String()
+	go func() {
+		if err := rs.srv.Serve(rs.ln); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+			_ = err // the listener closed: Close was called
+		}
+	}()
+	return rs, nil
+}
+
+func (rs *ReplayServer) handle(s ssh.Session) {
+	file, ok := rs.probeKeys[s.RawCommand()]
+	out, have := rs.rec.Outputs[file]
+	if !ok || !have {
+		fmt.Fprintf(s.Stderr(), "sh: command not in the recording of %s\n", rs.rec.Name)
+		_ = s.Exit(127)
+		return
+	}
+	rs.Commands.Add(1)
+	_, _ = s.Write(out)
+	_ = s.Exit(0)
+}
+
+// Port returns the listening port.
+func (rs *ReplayServer) Port() int { return rs.ln.Addr().(*net.TCPAddr).Port }
+
+// Close stops the server.
+func (rs *ReplayServer) Close() error {
+	return rs.srv.Close()
+}

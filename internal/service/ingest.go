@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/inventory"
+)
+
+// IngestBatch stores a batch of reports pushed by one agent.
+//
+// Reports are checked before anything is stored: a report for a host that is
+// not in the agent's workspace (ENOTFOUND) or not assigned to this agent
+// (EFORBIDDEN) fails the whole batch, so a confused or stolen key cannot
+// write into someone else's inventory. A report that is merely invalid is
+// rejected on its own, with the field named, and the rest are stored. A
+// report ID seen before is answered "duplicate" and not stored again.
+func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventory.Batch) (*inventory.BatchReply, error) {
+	reply := &inventory.BatchReply{Results: make([]inventory.BatchResult, len(b.Reports))}
+	valid := make([]bool, len(b.Reports))
+	seen := map[string]bool{}
+	hosts := map[int64]bool{}
+	for i := range b.Reports {
+		r := &b.Reports[i]
+		reply.Results[i].ReportID = r.ReportID
+		if err := r.Validate(); err != nil {
+			var fe *inventory.FieldError
+			if errors.As(err, &fe) {
+				err = fmt.Errorf("reports[%d].%s: %s", i, fe.Field, fe.Message)
+			}
+			reply.Results[i].Status = inventory.ResultRejected
+			reply.Results[i].Error = err.Error()
+			continue
+		}
+		if seen[r.ReportID] {
+			reply.Results[i].Status = inventory.ResultDuplicate
+			continue
+		}
+		seen[r.ReportID] = true
+		valid[i] = true
+		if hosts[r.HostID] {
+			continue
+		}
+		h, err := s.Store.GetHost(ctx, ag.WorkspaceID, r.HostID)
+		if domain.ErrorCode(err) == domain.ENOTFOUND {
+			return nil, domain.Errorf(domain.ENOTFOUND, "reports[%d].host_id: no host %d in this agent's workspace; nothing was stored", i, r.HostID)
+		} else if err != nil {
+			return nil, err
+		}
+		if h.AgentID == nil || *h.AgentID != ag.ID {
+			return nil, domain.Errorf(domain.EFORBIDDEN, "reports[%d].host_id: host %d is not assigned to this agent; nothing was stored", i, r.HostID)
+		}
+		hosts[r.HostID] = true
+	}
+	now := s.Now()
+	for i := range b.Reports {
+		if !valid[i] {
+			continue
+		}
+		r := &b.Reports[i]
+		dup, err := s.Store.IngestReport(ctx, ag.WorkspaceID, ag.ID, r, now)
+		if err != nil {
+			return nil, fmt.Errorf("ingest report %s: %w", r.ReportID, err)
+		}
+		if dup {
+			reply.Results[i].Status = inventory.ResultDuplicate
+		} else {
+			reply.Results[i].Status = inventory.ResultAccepted
+		}
+		s.Log.Debug("report ingested", "workspace_id", ag.WorkspaceID, "agent_id", ag.ID, "host_id", r.HostID,
+			"report_id", r.ReportID, "status", r.Status, "packages", len(r.Packages), "duplicate", dup)
+		if r.Status == inventory.StatusError {
+			s.Log.Info("host scan failed", "workspace_id", ag.WorkspaceID, "agent_id", ag.ID, "host_id", r.HostID,
+				"error_kind", r.ErrorKind, "error", r.Error)
+		}
+	}
+	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
+		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
+	}
+	return reply, nil
+}
+
+func agentVersion(b *inventory.Batch) string {
+	for _, r := range b.Reports {
+		if r.AgentVersion != "" {
+			return r.AgentVersion
+		}
+	}
+	return ""
+}

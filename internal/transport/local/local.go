@@ -1,0 +1,50 @@
+// Package local runs probe commands on the machine the agent itself runs on,
+// through /bin/sh, for the patch server's own inventory and for the demo.
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+
+	"github.com/vigil-project/vigil/internal/transport"
+)
+
+// Runner runs commands locally. Its zero value is ready to use.
+type Runner struct{}
+
+// Run runs command with sh -c, without a terminal or stdin.
+func (Runner) Run(ctx context.Context, command string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &capped{buf: &stdout, max: transport.MaxOutput}, &capped{buf: &stderr, max: 64 << 10}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return nil, &transport.ExitError{Code: -1, Stderr: "command timed out: " + ctx.Err().Error()}
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return stdout.Bytes(), &transport.ExitError{Code: exit.ExitCode(), Stderr: string(bytes.TrimSpace(stderr.Bytes()))}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run local command: %w", err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Close does nothing: there is no connection.
+func (Runner) Close() error { return nil }
+
+type capped struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > c.max {
+		return 0, fmt.Errorf("output larger than %d bytes", c.max)
+	}
+	return c.buf.Write(p)
+}
