@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-project/vigil/internal/store/postgres"
 	"github.com/vigil-project/vigil/internal/sshkey"
+	"github.com/vigil-project/vigil/internal/store/postgres"
 )
 
 var vigilBin string
