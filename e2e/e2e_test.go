@@ -294,6 +294,18 @@ func endToEnd(t *testing.T, dbURL string, withBrowser bool) {
 		t.Fatalf("latest snapshot: %d, %d packages", code, len(snap.Report.Packages))
 	}
 
+	// agent check: one table line per host, failures named, non-zero exit.
+	checkOut, err := exec.Command(vigilBin, "agent", "check", "--config", cfgFile).CombinedOutput()
+	if err == nil {
+		t.Errorf("agent check succeeded with two broken hosts:\n%s", checkOut)
+	}
+	for _, want := range []string{"config:  ok", "server:  ok", "sshd", "login ok " + good.HostKeyFingerprint,
+		"wrong-password", "login refused", "unreachable", "connect", "2 of 3 hosts failed"} {
+		if !strings.Contains(string(checkOut), want) {
+			t.Errorf("agent check output lacks %q:\n%s", want, checkOut)
+		}
+	}
+
 	if withBrowser {
 		browserLogin(t, srv.url, "sshd")
 	}

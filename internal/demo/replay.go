@@ -75,6 +75,9 @@ type ReplayServer struct {
 	ln        net.Listener
 	probeKeys map[string]string // command → output file
 	Commands  atomic.Int64      // commands answered, for tests
+	// AuthAttempts counts password checks: a client that refused the host
+	// key must never get this far.
+	AuthAttempts atomic.Int64
 }
 
 // StartReplay serves rec on addr ("127.0.0.1:0" for a free port).
@@ -95,6 +98,7 @@ func StartReplay(rec *Recording, addr, user, password string) (*ReplayServer, er
 	rs.srv = &ssh.Server{
 		Handler: rs.handle,
 		PasswordHandler: func(ctx ssh.Context, pw string) bool {
+			rs.AuthAttempts.Add(1)
 			return subtle.ConstantTimeCompare([]byte(ctx.User()), []byte(user)) == 1 &&
 				subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
 		},

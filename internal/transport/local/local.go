@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"syscall"
+	"time"
 
 	"github.com/vigil-project/vigil/internal/transport"
 )
@@ -18,6 +20,11 @@ type Runner struct{}
 // Run runs command with sh -c, without a terminal or stdin.
 func (Runner) Run(ctx context.Context, command string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	// On timeout kill the whole process group: a child such as sleep would
+	// otherwise keep the output pipe open and Run waiting.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &capped{buf: &stdout, max: transport.MaxOutput}, &capped{buf: &stderr, max: 64 << 10}
 	err := cmd.Run()
