@@ -115,8 +115,19 @@ type Host struct {
 	OSID          string
 	OSVersionID   string
 	OSName        string
+	OSFamily      string // debian, redhat, suse, alpine, linux
+	OSIDLike      string // os-release ID_LIKE, space-separated
 	Kernel        string
 	PackageCount  int
+}
+
+// OS returns the host's operating system identity as last reported.
+func (h *Host) OS() inventory.OS {
+	os := inventory.OS{Family: h.OSFamily, ID: h.OSID, VersionID: h.OSVersionID, Name: h.OSName}
+	if h.OSIDLike != "" {
+		os.IDLike = strings.Fields(h.OSIDLike)
+	}
+	return os
 }
 
 // Stale reports whether the last successful scan is older than three

@@ -82,6 +82,11 @@ func (s *Server) routes() {
 	m.Handle("DELETE /api/v1/credentials/{id}", user(s.handleDeleteCredential))
 	m.Handle("PUT /api/v1/credentials/default", user(s.handleSetDefaultCredential))
 	m.Handle("GET /api/v1/agents", user(s.handleListAgents))
+	m.Handle("GET /api/v1/findings", user(s.handleListFindings))
+	m.Handle("POST /api/v1/findings/{id}/mark", user(s.handleMarkFinding))
+	m.Handle("GET /api/v1/vulnerabilities", user(s.handleListVulnerabilities))
+	m.Handle("GET /api/v1/vulnerabilities/{id}", user(s.handleGetVulnerability))
+	m.Handle("GET /api/v1/feeds", user(s.handleFeeds))
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusNotFound, httpx.ErrorBody{Error: httpx.ErrorDetail{Code: "not_found", Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}})
 	}))

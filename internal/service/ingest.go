@@ -76,6 +76,20 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 				"error_kind", r.ErrorKind, "error", r.Error)
 		}
 	}
+	// Match each host whose inventory may have changed. A failure here is
+	// logged, not returned: the reports are stored, and the next report or
+	// feed update matches again.
+	matched := map[int64]bool{}
+	for i := range b.Reports {
+		r := &b.Reports[i]
+		if reply.Results[i].Status != inventory.ResultAccepted || r.Status != inventory.StatusOK || matched[r.HostID] {
+			continue
+		}
+		matched[r.HostID] = true
+		if _, err := s.MatchHost(ctx, ag.WorkspaceID, r.HostID); err != nil {
+			s.Log.Error("match host after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
+		}
+	}
 	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
 		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vuln/match"
 )
 
 // Service is the server's application layer.
@@ -24,11 +25,14 @@ type Service struct {
 	Sealer *secrets.Sealer
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Matcher turns inventories into findings; nil disables matching.
+	Matcher *match.Matcher
 }
 
 // New returns a Service; now may be nil for the wall clock.
 func New(st store.Store, sealer *secrets.Sealer, log *slog.Logger) *Service {
-	return &Service{Store: st, Sealer: sealer, Log: log, Now: func() time.Time { return time.Now().UTC() }}
+	return &Service{Store: st, Sealer: sealer, Log: log, Now: func() time.Time { return time.Now().UTC() },
+		Matcher: match.New(st)}
 }
 
 // Actor is who is calling: a user acting in one workspace with a role.

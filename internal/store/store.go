@@ -17,6 +17,9 @@ import (
 
 // Store is everything the server persists.
 type Store interface {
+	VulnData
+	Findings
+
 	// Workspaces
 	CreateWorkspace(ctx context.Context, w *domain.Workspace) error
 	GetWorkspace(ctx context.Context, id int64) (*domain.Workspace, error)

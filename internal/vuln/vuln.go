@@ -6,7 +6,10 @@
 // match.
 package vuln
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Advisory is one distribution advisory in OSV form: which versions of which
 // packages of one ecosystem it affects, and which CVEs it covers.
@@ -166,4 +169,101 @@ type EPSS struct {
 	Percentile float64   `json:"percentile"` // 0..1
 	Date       time.Time `json:"date"`
 	Model      string    `json:"model"` // model_version from the file's comment line
+}
+
+// Finding statuses and operator marks.
+const (
+	FindingOpen     = "open"
+	FindingResolved = "resolved"
+
+	MarkAcceptedRisk  = "accepted_risk"
+	MarkFalsePositive = "false_positive"
+)
+
+// Finding is one vulnerability on one host: one per (host, CVE, package),
+// with why it was raised. For Debian and Ubuntu the package is the source
+// package the advisory names; Binaries lists the installed packages built
+// from it.
+type Finding struct {
+	ID          int64      `json:"id"`
+	WorkspaceID int64      `json:"workspace_id"`
+	HostID      int64      `json:"host_id"`
+	HostName    string     `json:"host_name,omitempty"`
+	VulnID      string     `json:"vuln_id"`     // CVE ID, or the advisory ID when it names no CVE
+	AdvisoryID  string     `json:"advisory_id"` // ALSA-2024:8793, DSA-..., or the CVE ID for NVD matches
+	Source      string     `json:"source"`      // "osv:AlmaLinux:9", "nvd"
+	Package     string     `json:"package"`
+	Binaries    []string   `json:"binaries,omitempty"`
+	Installed   string     `json:"installed_version"`
+	Fixed       string     `json:"fixed_version"` // empty: no fix available
+	Rule        string     `json:"rule"`          // why it matched, in words
+	Severity    string     `json:"severity"`      // critical, high, medium, low, unknown
+	CVSSScore   float64    `json:"cvss_score,omitempty"`
+	CVSSVector  string     `json:"cvss_vector,omitempty"`
+	Status      string     `json:"status"`
+	FirstSeen   time.Time  `json:"first_seen_at"`
+	LastSeen    time.Time  `json:"last_seen_at"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+
+	// Joined at read time: they change daily and apply to every host alike.
+	KEV  *KEV  `json:"kev,omitempty"`
+	EPSS *EPSS `json:"epss,omitempty"`
+
+	// An operator's decision, kept across rescans while it has not expired.
+	Mark          string     `json:"mark,omitempty"`
+	MarkReason    string     `json:"mark_reason,omitempty"`
+	MarkBy        string     `json:"mark_by,omitempty"`
+	MarkAt        *time.Time `json:"mark_at,omitempty"`
+	MarkExpiresAt *time.Time `json:"mark_expires_at,omitempty"`
+}
+
+// Key identifies a finding on its host.
+func (f *Finding) Key() string { return f.VulnID + "\x00" + f.Package }
+
+// DaysOpen counts whole days since the finding was first seen.
+func (f *Finding) DaysOpen(now time.Time) int {
+	end := now
+	if f.ResolvedAt != nil {
+		end = *f.ResolvedAt
+	}
+	return int(end.Sub(f.FirstSeen).Hours() / 24)
+}
+
+// MarkActive reports whether an operator mark applies at now.
+func (f *Finding) MarkActive(now time.Time) bool {
+	return f.Mark != "" && (f.MarkExpiresAt == nil || now.Before(*f.MarkExpiresAt))
+}
+
+// Severities in order, most severe first.
+var Severities = []string{"critical", "high", "medium", "low", "unknown"}
+
+// SeverityFromCVSS maps a CVSS base score to its qualitative rating.
+func SeverityFromCVSS(score float64) string {
+	switch {
+	case score >= 9:
+		return "critical"
+	case score >= 7:
+		return "high"
+	case score >= 4:
+		return "medium"
+	case score > 0:
+		return "low"
+	}
+	return "unknown"
+}
+
+// NormalizeSeverity maps distribution ratings onto Vigil's scale:
+// Red Hat's "important"/"moderate", Debian's urgency, Ubuntu's priority.
+func NormalizeSeverity(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical":
+		return "critical"
+	case "high", "important":
+		return "high"
+	case "medium", "moderate":
+		return "medium"
+	case "low", "negligible", "unimportant":
+		return "low"
+	}
+	return "unknown"
 }

@@ -12,14 +12,14 @@ import (
 
 const hostCols = `id, workspace_id, agent_id, credential_id, name, address, port, transport, demo, host_key,
 	created_at, updated_at, last_scan_at, last_success_at, last_error, last_error_kind,
-	os_id, os_version_id, os_name, kernel, package_count`
+	os_id, os_version_id, os_name, kernel, package_count, os_family, os_id_like`
 
 func scanHost(s scanner) (*domain.Host, error) {
 	var h domain.Host
 	err := s.Scan(&h.ID, &h.WorkspaceID, scanNullID(&h.AgentID), scanNullID(&h.CredentialID),
 		&h.Name, &h.Address, &h.Port, &h.Transport, &h.Demo, &h.HostKey,
 		scanTime(&h.CreatedAt), scanTime(&h.UpdatedAt), scanNullTime(&h.LastScanAt), scanNullTime(&h.LastSuccessAt),
-		&h.LastError, &h.LastErrorKind, &h.OSID, &h.OSVersionID, &h.OSName, &h.Kernel, &h.PackageCount)
+		&h.LastError, &h.LastErrorKind, &h.OSID, &h.OSVersionID, &h.OSName, &h.Kernel, &h.PackageCount, &h.OSFamily, &h.OSIDLike)
 	return &h, err
 }
 

@@ -105,10 +105,10 @@ func (db *DB) applyToHost(ctx context.Context, tx *sql.Tx, workspaceID int64, r 
 	}
 	_, err := db.exec(ctx, tx,
 		`UPDATE hosts SET last_scan_at = ?, last_success_at = ?, last_error = '', last_error_kind = '',
-			os_id = ?, os_version_id = ?, os_name = ?, kernel = ?, package_count = ?
+			os_id = ?, os_version_id = ?, os_name = ?, kernel = ?, package_count = ?, os_family = ?, os_id_like = ?
 		 WHERE id = ? AND workspace_id = ?`,
 		started, started, r.System.OS.ID, r.System.OS.VersionID, osName, r.System.Kernel.Release,
-		len(r.Packages), r.HostID, workspaceID)
+		len(r.Packages), r.System.OS.Family, strings.Join(r.System.OS.IDLike, " "), r.HostID, workspaceID)
 	if err != nil {
 		return err
 	}

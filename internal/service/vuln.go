@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/match"
+)
+
+// MatchHost matches one host's current inventory and records the findings.
+func (s *Service) MatchHost(ctx context.Context, workspaceID, hostID int64) (store.SyncStats, error) {
+	if s.Matcher == nil {
+		return store.SyncStats{}, nil
+	}
+	h, err := s.Store.GetHost(ctx, workspaceID, hostID)
+	if err != nil {
+		return store.SyncStats{}, err
+	}
+	if h.LastSuccessAt == nil {
+		return store.SyncStats{}, nil // nothing known to be installed yet
+	}
+	pkgs, err := s.Store.HostPackages(ctx, workspaceID, hostID)
+	if err != nil {
+		return store.SyncStats{}, err
+	}
+	res, err := s.Matcher.Match(ctx, h.OS(), pkgs)
+	if err != nil {
+		return store.SyncStats{}, fmt.Errorf("match host %d: %w", hostID, err)
+	}
+	st, err := s.Store.SyncFindings(ctx, workspaceID, hostID, res.Findings, s.Now())
+	if err != nil {
+		return st, err
+	}
+	if st.Opened+st.Resolved > 0 {
+		s.Log.Info("findings changed", "workspace_id", workspaceID, "host_id", hostID, "opened", st.Opened,
+			"resolved", st.Resolved, "open", len(res.Findings))
+	}
+	if len(res.Missing) > 0 {
+		s.Log.Debug("no advisories imported for the host's ecosystem", "host_id", hostID, "ecosystems", res.Missing)
+	}
+	return st, nil
+}
+
+// RematchStats summarises a re-match over many hosts.
+type RematchStats struct {
+	Hosts    int
+	Opened   int
+	Resolved int
+	Errors   int
+	Duration time.Duration
+}
+
+// Rematch matches the hosts a feed change can affect: those with a package
+// named in keys (nil keys: every host). One host's failure is logged and
+// does not stop the rest.
+func (s *Service) Rematch(ctx context.Context, keys []store.PackageKey) (RematchStats, error) {
+	start := time.Now()
+	var names []string
+	if keys != nil {
+		names = match.Names(keys)
+		if len(names) == 0 {
+			return RematchStats{}, nil
+		}
+	}
+	targets := map[[2]int64]bool{}
+	var list []store.MatchTarget
+	// Chunked: both databases bound the number of parameters.
+	for i := 0; i == 0 || i < len(names); i += 400 {
+		var chunk []string
+		if names != nil {
+			chunk = names[i:min(i+400, len(names))]
+		}
+		ts, err := s.Store.MatchTargets(ctx, chunk)
+		if err != nil {
+			return RematchStats{}, err
+		}
+		for _, t := range ts {
+			k := [2]int64{t.WorkspaceID, t.HostID}
+			if !targets[k] {
+				targets[k] = true
+				list = append(list, t)
+			}
+		}
+		if names == nil {
+			break
+		}
+	}
+	var st RematchStats
+	for _, t := range list {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		r, err := s.MatchHost(ctx, t.WorkspaceID, t.HostID)
+		st.Hosts++
+		if err != nil {
+			st.Errors++
+			s.Log.Error("re-match host", "workspace_id", t.WorkspaceID, "host_id", t.HostID, "err", err)
+			continue
+		}
+		st.Opened += r.Opened
+		st.Resolved += r.Resolved
+	}
+	st.Duration = time.Since(start)
+	return st, nil
+}
+
+// ListFindings returns the workspace's findings.
+func (s *Service) ListFindings(ctx context.Context, a Actor, f store.FindingFilter) ([]vuln.Finding, int, error) {
+	f.Now = s.Now()
+	return s.Store.ListFindings(ctx, a.WorkspaceID, f)
+}
+
+// MarkFinding records an operator's decision on a finding: accepted risk or
+// false positive, with a reason and an optional expiry; kind "" clears it.
+func (s *Service) MarkFinding(ctx context.Context, a Actor, id int64, kind, reason string, expires *time.Time) error {
+	if err := a.requireWrite(); err != nil {
+		return err
+	}
+	switch kind {
+	case "":
+	case vuln.MarkAcceptedRisk, vuln.MarkFalsePositive:
+		if reason == "" {
+			return domain.Errorf(domain.EINVALID, "reason: required when marking a finding")
+		}
+		if expires != nil && !expires.After(s.Now()) {
+			return domain.Errorf(domain.EINVALID, "expires_at: must be in the future")
+		}
+	default:
+		return domain.Errorf(domain.EINVALID, "mark: must be %q, %q or empty", vuln.MarkAcceptedRisk, vuln.MarkFalsePositive)
+	}
+	if err := s.Store.MarkFinding(ctx, a.WorkspaceID, id, kind, reason, a.Login, expires, s.Now()); err != nil {
+		return err
+	}
+	s.Log.Info("finding marked", "workspace_id", a.WorkspaceID, "finding_id", id, "mark", kind, "by", a.Login)
+	return nil
+}
+
+// RematchPackages is Rematch for the feed importers, which only need the
+// number of hosts re-matched.
+func (s *Service) RematchPackages(ctx context.Context, keys []store.PackageKey) (int, error) {
+	st, err := s.Rematch(ctx, keys)
+	if st.Errors > 0 && err == nil {
+		err = fmt.Errorf("%d of %d hosts failed to re-match (see the log)", st.Errors, st.Hosts)
+	}
+	return st.Hosts, err
+}

@@ -1,0 +1,395 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/inventory"
+	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vuln"
+)
+
+// MatchTargets implements store.Findings.
+func (db *DB) MatchTargets(ctx context.Context, packageNames []string) ([]store.MatchTarget, error) {
+	q := `SELECT workspace_id, id, os_id, os_version_id, os_family, os_id_like FROM hosts WHERE last_success_at IS NOT NULL`
+	var args []any
+	if packageNames != nil {
+		if len(packageNames) == 0 {
+			return nil, nil
+		}
+		// Few names per feed change in practice; many are chunked by the caller.
+		q += ` AND id IN (SELECT host_id FROM host_packages WHERE name IN (` + placeholders(len(packageNames)) +
+			`) OR source_name IN (` + placeholders(len(packageNames)) + `))`
+		for _, n := range packageNames {
+			args = append(args, n)
+		}
+		for _, n := range packageNames {
+			args = append(args, n)
+		}
+	}
+	rows, err := db.query(ctx, db.pool, q+` ORDER BY workspace_id, id`, args...)
+	out, err := collect(rows, err, func(s scanner) (*store.MatchTarget, error) {
+		t := &store.MatchTarget{}
+		var like string
+		err := s.Scan(&t.WorkspaceID, &t.HostID, &t.OS.ID, &t.OS.VersionID, &t.OS.Family, &like)
+		t.OS.IDLike = strings.Fields(like)
+		return t, err
+	})
+	return out, wrap("match targets", err)
+}
+
+// HostPackages implements store.Findings.
+func (db *DB) HostPackages(ctx context.Context, workspaceID, hostID int64) ([]inventory.Package, error) {
+	rows, err := db.query(ctx, db.pool, `SELECT `+pkgCols+` FROM host_packages WHERE workspace_id = ? AND host_id = ?`, workspaceID, hostID)
+	out, err := collect(rows, err, func(s scanner) (*inventory.Package, error) {
+		p := &inventory.Package{}
+		err := s.Scan(&p.Name, &p.Epoch, &p.Version, &p.Release, &p.Arch, &p.SourceName, &p.SourceVersion, &p.Ecosystem)
+		return p, err
+	})
+	return out, wrap("host packages", err)
+}
+
+// SyncFindings implements store.Findings. It reads the host's findings
+// once and writes only what changed, so an unchanged host costs one read and
+// one UPDATE of last_seen_at.
+func (db *DB) SyncFindings(ctx context.Context, workspaceID, hostID int64, found []vuln.Finding, now time.Time) (store.SyncStats, error) {
+	var st store.SyncStats
+	now = ts(now)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var exists int
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM hosts WHERE id = ? AND workspace_id = ?`, hostID, workspaceID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return domain.Errorf(domain.ENOTFOUND, "host %d not found", hostID)
+		}
+		type cur struct {
+			id                         int64
+			status                     string
+			installed, fixed, rule     string
+			severity, vector, binaries string
+			score                      float64
+			advisory, source           string
+		}
+		rows, err := db.query(ctx, tx,
+			`SELECT id, vuln_id, package, status, installed, fixed, rule, severity, cvss_score, cvss_vector, binaries, advisory_id, source
+			 FROM findings WHERE workspace_id = ? AND host_id = ?`, workspaceID, hostID)
+		if err != nil {
+			return err
+		}
+		have := map[string]cur{}
+		for rows.Next() {
+			var c cur
+			var vid, pkg string
+			if err := rows.Scan(&c.id, &vid, &pkg, &c.status, &c.installed, &c.fixed, &c.rule, &c.severity, &c.score, &c.vector, &c.binaries, &c.advisory, &c.source); err != nil {
+				rows.Close()
+				return err
+			}
+			have[vid+"\x00"+pkg] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for i := range found {
+			f := &found[i]
+			k := f.Key()
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			bins := strings.Join(f.Binaries, " ")
+			c, ok := have[k]
+			switch {
+			case !ok:
+				if _, err := db.exec(ctx, tx,
+					`INSERT INTO findings (workspace_id, host_id, vuln_id, advisory_id, source, package, binaries, installed, fixed, rule,
+					   severity, cvss_score, cvss_vector, status, first_seen_at, last_seen_at)
+					 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					workspaceID, hostID, f.VulnID, f.AdvisoryID, f.Source, f.Package, bins, f.Installed, f.Fixed, f.Rule,
+					f.Severity, f.CVSSScore, f.CVSSVector, vuln.FindingOpen, now, now); err != nil {
+					return err
+				}
+				st.Opened++
+			case c.status != vuln.FindingOpen || c.installed != f.Installed || c.fixed != f.Fixed || c.rule != f.Rule ||
+				c.severity != f.Severity || c.score != f.CVSSScore || c.vector != f.CVSSVector || c.binaries != bins ||
+				c.advisory != f.AdvisoryID || c.source != f.Source:
+				if c.status != vuln.FindingOpen {
+					st.Opened++ // reappeared (a downgrade, or a withdrawn advisory restored)
+				} else {
+					st.Refreshed++
+				}
+				if _, err := db.exec(ctx, tx,
+					`UPDATE findings SET advisory_id = ?, source = ?, binaries = ?, installed = ?, fixed = ?, rule = ?, severity = ?,
+					   cvss_score = ?, cvss_vector = ?, status = ?, resolved_at = NULL, last_seen_at = ? WHERE id = ?`,
+					f.AdvisoryID, f.Source, bins, f.Installed, f.Fixed, f.Rule, f.Severity, f.CVSSScore, f.CVSSVector,
+					vuln.FindingOpen, now, c.id); err != nil {
+					return err
+				}
+			}
+		}
+		// Still-present, unchanged findings: one statement for all of them.
+		if _, err := db.exec(ctx, tx, `UPDATE findings SET last_seen_at = ? WHERE workspace_id = ? AND host_id = ? AND status = ?`,
+			now, workspaceID, hostID, vuln.FindingOpen); err != nil {
+			return err
+		}
+		for k, c := range have {
+			if c.status == vuln.FindingOpen && !seen[k] {
+				if _, err := db.exec(ctx, tx, `UPDATE findings SET status = ?, resolved_at = ? WHERE id = ?`,
+					vuln.FindingResolved, now, c.id); err != nil {
+					return err
+				}
+				st.Resolved++
+			}
+		}
+		return nil
+	})
+	return st, wrap("sync findings", err)
+}
+
+const findingCols = `f.id, f.workspace_id, f.host_id, h.name, f.vuln_id, f.advisory_id, f.source, f.package, f.binaries, f.installed,
+	f.fixed, f.rule, f.severity, f.cvss_score, f.cvss_vector, f.status, f.first_seen_at, f.last_seen_at, f.resolved_at,
+	f.mark, f.mark_reason, f.mark_by, f.mark_at, f.mark_expires_at,
+	k.cve, k.vendor_project, k.product, k.name, k.date_added, k.due_date, k.required_action, k.ransomware,
+	e.score, e.percentile, e.score_date, e.model`
+
+const findingFrom = ` FROM findings f JOIN hosts h ON h.id = f.host_id
+	LEFT JOIN kev k ON k.cve = f.vuln_id LEFT JOIN epss e ON e.cve = f.vuln_id`
+
+func scanFinding(s scanner) (*vuln.Finding, error) {
+	f := &vuln.Finding{}
+	var bins string
+	var kevCVE, kevVendor, kevProduct, kevName, kevAction, kevRansom sql.NullString
+	var kevAdded, kevDue *time.Time
+	var epssScore, epssPct sql.NullFloat64
+	var epssDate *time.Time
+	var epssModel sql.NullString
+	err := s.Scan(&f.ID, &f.WorkspaceID, &f.HostID, &f.HostName, &f.VulnID, &f.AdvisoryID, &f.Source, &f.Package, &bins,
+		&f.Installed, &f.Fixed, &f.Rule, &f.Severity, &f.CVSSScore, &f.CVSSVector, &f.Status,
+		scanTime(&f.FirstSeen), scanTime(&f.LastSeen), scanNullTime(&f.ResolvedAt),
+		&f.Mark, &f.MarkReason, &f.MarkBy, scanNullTime(&f.MarkAt), scanNullTime(&f.MarkExpiresAt),
+		&kevCVE, &kevVendor, &kevProduct, &kevName, scanNullTime(&kevAdded), scanNullTime(&kevDue), &kevAction, &kevRansom,
+		&epssScore, &epssPct, scanNullTime(&epssDate), &epssModel)
+	if err != nil {
+		return nil, err
+	}
+	f.Binaries = strings.Fields(bins)
+	if kevCVE.Valid {
+		f.KEV = &vuln.KEV{CVE: kevCVE.String, VendorProject: kevVendor.String, Product: kevProduct.String, Name: kevName.String,
+			RequiredAction: kevAction.String, Ransomware: kevRansom.String}
+		if kevAdded != nil {
+			f.KEV.DateAdded = *kevAdded
+		}
+		if kevDue != nil {
+			f.KEV.DueDate = *kevDue
+		}
+	}
+	if epssScore.Valid {
+		f.EPSS = &vuln.EPSS{CVE: f.VulnID, Score: epssScore.Float64, Percentile: epssPct.Float64, Model: epssModel.String}
+		if epssDate != nil {
+			f.EPSS.Date = *epssDate
+		}
+	}
+	return f, nil
+}
+
+// where builds the WHERE clause shared by the finding lists.
+func findingWhere(workspaceID int64, f store.FindingFilter) (string, []any) {
+	now := f.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	w := []string{"f.workspace_id = ?"}
+	args := []any{workspaceID}
+	switch f.Status {
+	case "", vuln.FindingOpen:
+		w = append(w, "f.status = 'open'")
+	case vuln.FindingResolved:
+		w = append(w, "f.status = 'resolved'")
+	}
+	if !f.IncludeMarked {
+		w = append(w, "(f.mark = '' OR (f.mark_expires_at IS NOT NULL AND f.mark_expires_at <= ?))")
+		args = append(args, ts(now))
+	}
+	if f.HostID != 0 {
+		w = append(w, "f.host_id = ?")
+		args = append(args, f.HostID)
+	}
+	if f.VulnID != "" {
+		w = append(w, "f.vuln_id = ?")
+		args = append(args, f.VulnID)
+	}
+	if f.Severity != "" {
+		w = append(w, "f.severity = ?")
+		args = append(args, f.Severity)
+	}
+	if f.KEVOnly {
+		w = append(w, "k.cve IS NOT NULL")
+	}
+	if f.FixOnly {
+		w = append(w, "f.fixed <> ''")
+	}
+	if f.Query != "" {
+		pat := likePattern(f.Query)
+		w = append(w, `(lower(f.vuln_id) LIKE lower(?) ESCAPE '\' OR lower(f.package) LIKE lower(?) ESCAPE '\' OR lower(f.advisory_id) LIKE lower(?) ESCAPE '\')`)
+		args = append(args, pat, pat, pat)
+	}
+	return " WHERE " + strings.Join(w, " AND "), args
+}
+
+// ListFindings implements store.Findings, most severe first.
+func (db *DB) ListFindings(ctx context.Context, workspaceID int64, f store.FindingFilter) ([]vuln.Finding, int, error) {
+	where, args := findingWhere(workspaceID, f)
+	var total int
+	var out []vuln.Finding
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		if err := db.queryRow(ctx, tx, `SELECT count(*)`+findingFrom+where, args...).Scan(&total); err != nil {
+			return err
+		}
+		q := `SELECT ` + findingCols + findingFrom + where + severityOrder + `, f.cvss_score DESC, f.vuln_id, h.name, f.package` + db.limit(f.Limit, f.Offset)
+		rows, err := db.query(ctx, tx, q, args...)
+		out, err = collect(rows, err, scanFinding)
+		return err
+	})
+	return out, total, wrap("list findings", err)
+}
+
+const severityOrder = ` ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`
+
+func (db *DB) limit(limit, offset int) string {
+	if limit <= 0 && offset <= 0 {
+		return ""
+	}
+	l := db.d.NoLimit
+	if limit > 0 {
+		l = strconv.Itoa(limit)
+	}
+	return " LIMIT " + l + " OFFSET " + strconv.Itoa(max(offset, 0))
+}
+
+// VulnSummaries implements store.Findings.
+func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.FindingFilter) ([]store.VulnSummary, int, error) {
+	where, args := findingWhere(workspaceID, f)
+	group := `SELECT f.vuln_id, max(f.cvss_score) AS score,
+		min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END) AS sev,
+		count(DISTINCT f.host_id) AS hosts, min(f.first_seen_at) AS first_seen,
+		max(CASE WHEN f.fixed <> '' THEN 1 ELSE 0 END) AS fix` + findingFrom + where + ` GROUP BY f.vuln_id`
+	var total int
+	var out []store.VulnSummary
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM (`+group+`) g`, args...).Scan(&total); err != nil {
+			return err
+		}
+		q := `SELECT g.vuln_id, g.score, g.sev, g.hosts, g.first_seen, g.fix, COALESCE(c.description, ''),
+			k.cve, k.due_date, k.ransomware, k.date_added, e.score, e.percentile
+			FROM (` + group + `) g LEFT JOIN cves c ON c.id = g.vuln_id LEFT JOIN kev k ON k.cve = g.vuln_id LEFT JOIN epss e ON e.cve = g.vuln_id
+			ORDER BY g.sev, (k.cve IS NULL), g.score DESC, g.hosts DESC, g.vuln_id` + db.limit(f.Limit, f.Offset)
+		rows, err := db.query(ctx, tx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s store.VulnSummary
+			var sev, fix int
+			var kevCVE, ransom sql.NullString
+			var due, added *time.Time
+			var es, ep sql.NullFloat64
+			if err := rows.Scan(&s.VulnID, &s.CVSSScore, &sev, &s.Hosts, scanTime(&s.FirstSeen), &fix, &s.Description,
+				&kevCVE, scanNullTime(&due), &ransom, scanNullTime(&added), &es, &ep); err != nil {
+				return err
+			}
+			s.Severity = vuln.Severities[min(sev, len(vuln.Severities)-1)]
+			s.FixAvailable = fix == 1
+			if kevCVE.Valid {
+				s.KEV = &vuln.KEV{CVE: kevCVE.String, Ransomware: ransom.String}
+				if due != nil {
+					s.KEV.DueDate = *due
+				}
+				if added != nil {
+					s.KEV.DateAdded = *added
+				}
+			}
+			if es.Valid {
+				s.EPSS = &vuln.EPSS{CVE: s.VulnID, Score: es.Float64, Percentile: ep.Float64}
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	return out, total, wrap("vulnerability summaries", err)
+}
+
+// GetFinding implements store.Findings.
+func (db *DB) GetFinding(ctx context.Context, workspaceID, id int64) (*vuln.Finding, error) {
+	f, err := scanFinding(db.queryRow(ctx, db.pool, `SELECT `+findingCols+findingFrom+` WHERE f.workspace_id = ? AND f.id = ?`, workspaceID, id))
+	if err != nil {
+		return nil, wrap("get finding", notFound(err, "finding %d not found", id))
+	}
+	return f, nil
+}
+
+// MarkFinding implements store.Findings.
+func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reason, by string, expires *time.Time, now time.Time) error {
+	var err error
+	if kind == "" {
+		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+			`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL WHERE workspace_id = ? AND id = ?`,
+			workspaceID, id)
+	} else {
+		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+			`UPDATE findings SET mark = ?, mark_reason = ?, mark_by = ?, mark_at = ?, mark_expires_at = ? WHERE workspace_id = ? AND id = ?`,
+			kind, reason, by, ts(now), nullTS(expires), workspaceID, id)
+	}
+	return wrap("mark finding", err)
+}
+
+// SeverityCounts implements store.Findings.
+func (db *DB) SeverityCounts(ctx context.Context, workspaceID int64, now time.Time) (map[string]int, error) {
+	where, args := findingWhere(workspaceID, store.FindingFilter{Now: now})
+	rows, err := db.query(ctx, db.pool, `SELECT f.severity, count(*), sum(CASE WHEN k.cve IS NULL THEN 0 ELSE 1 END)`+findingFrom+where+` GROUP BY f.severity`, args...)
+	if err != nil {
+		return nil, wrap("severity counts", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var sev string
+		var n, kev int
+		if err := rows.Scan(&sev, &n, &kev); err != nil {
+			return nil, err
+		}
+		out[sev] += n
+		out["kev"] += kev
+		out["total"] += n
+	}
+	return out, rows.Err()
+}
+
+// RescoreFindings implements store.Findings.
+func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
+	for len(cveIDs) > 0 {
+		n := min(len(cveIDs), 500)
+		args := make([]any, n)
+		for i, id := range cveIDs[:n] {
+			args[i] = id
+		}
+		cveIDs = cveIDs[n:]
+		_, err := db.exec(ctx, db.pool,
+			`UPDATE findings SET
+			   cvss_score = (SELECT c.cvss_score FROM cves c WHERE c.id = findings.vuln_id),
+			   cvss_vector = (SELECT c.cvss_vector FROM cves c WHERE c.id = findings.vuln_id),
+			   severity = (SELECT c.severity FROM cves c WHERE c.id = findings.vuln_id)
+			 WHERE vuln_id IN (`+placeholders(n)+`)
+			   AND EXISTS (SELECT 1 FROM cves c WHERE c.id = findings.vuln_id AND c.cvss_score > 0)`, args...)
+		if err != nil {
+			return wrap("rescore findings", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+-- Vulnerability data and findings. Keep in step with the postgres migration
+-- of the same number. Feed data (advisories, cves, kev, epss) is global:
+-- every workspace matches against the same public data. Findings belong to
+-- a workspace like every other host row.
+
+-- +goose Up
+ALTER TABLE hosts ADD COLUMN os_family TEXT NOT NULL DEFAULT '';
+ALTER TABLE hosts ADD COLUMN os_id_like TEXT NOT NULL DEFAULT '';
+
+-- One row per OSV advisory; data is the vuln.Advisory as JSON.
+CREATE TABLE advisories (
+    id          TEXT PRIMARY KEY,
+    modified    TIMESTAMP NOT NULL,
+    withdrawn   BOOLEAN NOT NULL DEFAULT FALSE,
+    data        BLOB NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+);
+-- Which advisories name which package of which ecosystem: the matcher's
+-- lookup path and the way to find hosts touched by a changed advisory.
+CREATE TABLE advisory_packages (
+    ecosystem   TEXT NOT NULL,
+    package     TEXT NOT NULL,
+    advisory_id TEXT NOT NULL REFERENCES advisories (id) ON DELETE CASCADE,
+    PRIMARY KEY (ecosystem, package, advisory_id)
+);
+CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id);
+-- Bumped on every change to an ecosystem's advisories, so every server
+-- replica knows when its in-memory index is out of date.
+CREATE TABLE ecosystems (
+    name       TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL DEFAULT 0,
+    advisories INTEGER NOT NULL DEFAULT 0,
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE cves (
+    id           TEXT PRIMARY KEY,
+    status       TEXT NOT NULL DEFAULT '',
+    published    TIMESTAMP,
+    modified     TIMESTAMP NOT NULL,
+    cvss_score   REAL NOT NULL DEFAULT 0,
+    cvss_version TEXT NOT NULL DEFAULT '',
+    cvss_vector  TEXT NOT NULL DEFAULT '',
+    severity     TEXT NOT NULL DEFAULT 'unknown',
+    description  TEXT NOT NULL DEFAULT '',
+    has_config   BOOLEAN NOT NULL DEFAULT FALSE,
+    data         BLOB NOT NULL
+);
+CREATE INDEX cves_modified ON cves (modified);
+
+CREATE TABLE kev (
+    cve             TEXT PRIMARY KEY,
+    vendor_project  TEXT NOT NULL DEFAULT '',
+    product         TEXT NOT NULL DEFAULT '',
+    name            TEXT NOT NULL DEFAULT '',
+    date_added      TIMESTAMP NOT NULL,
+    due_date        TIMESTAMP,
+    required_action TEXT NOT NULL DEFAULT '',
+    ransomware      TEXT NOT NULL DEFAULT '',
+    notes           TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE epss (
+    cve        TEXT PRIMARY KEY,
+    score      REAL NOT NULL,
+    percentile REAL NOT NULL,
+    score_date TIMESTAMP NOT NULL,
+    model      TEXT NOT NULL DEFAULT ''
+);
+
+-- What each feed last did, for 'vigil feeds status' and the web app.
+CREATE TABLE feed_state (
+    feed            TEXT PRIMARY KEY,
+    source          TEXT NOT NULL DEFAULT '',
+    last_attempt_at TIMESTAMP,
+    last_success_at TIMESTAMP,
+    cursor          TEXT NOT NULL DEFAULT '',
+    records         INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE findings (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id    INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    host_id         INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+    vuln_id         TEXT NOT NULL,
+    advisory_id     TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    package         TEXT NOT NULL,
+    binaries        TEXT NOT NULL DEFAULT '',
+    installed       TEXT NOT NULL,
+    fixed           TEXT NOT NULL DEFAULT '',
+    rule            TEXT NOT NULL DEFAULT '',
+    severity        TEXT NOT NULL DEFAULT 'unknown',
+    cvss_score      REAL NOT NULL DEFAULT 0,
+    cvss_vector     TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL,
+    first_seen_at   TIMESTAMP NOT NULL,
+    last_seen_at    TIMESTAMP NOT NULL,
+    resolved_at     TIMESTAMP,
+    mark            TEXT NOT NULL DEFAULT '',
+    mark_reason     TEXT NOT NULL DEFAULT '',
+    mark_by         TEXT NOT NULL DEFAULT '',
+    mark_at         TIMESTAMP,
+    mark_expires_at TIMESTAMP,
+    UNIQUE (host_id, vuln_id, package)
+);
+CREATE INDEX findings_workspace_status ON findings (workspace_id, status, vuln_id);
+
+-- +goose Down
+DROP TABLE findings;
+DROP TABLE feed_state;
+DROP TABLE epss;
+DROP TABLE kev;
+DROP TABLE cves;
+DROP TABLE ecosystems;
+DROP TABLE advisory_packages;
+DROP TABLE advisories;
+ALTER TABLE hosts DROP COLUMN os_id_like;
+ALTER TABLE hosts DROP COLUMN os_family;
