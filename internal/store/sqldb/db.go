@@ -208,10 +208,37 @@ func (s timeScanner) Scan(v any) error {
 		*s.t = x.UTC()
 	case nil:
 		*s.t = time.Time{}
+	case string:
+		// SQLite hands back text for aggregates (min, max) of timestamp
+		// columns: the declared type is lost, the stored format is not.
+		t, err := parseStoredTime(x)
+		if err != nil {
+			return err
+		}
+		*s.t = t
+	case []byte:
+		t, err := parseStoredTime(string(x))
+		if err != nil {
+			return err
+		}
+		*s.t = t
 	default:
 		return fmt.Errorf("timestamp column holds %T, not a time", v)
 	}
 	return nil
+}
+
+// storedTimeLayouts are the text forms SQLite's driver writes (its
+// "sqlite" time format) and RFC 3339.
+var storedTimeLayouts = []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05"}
+
+func parseStoredTime(s string) (time.Time, error) {
+	for _, l := range storedTimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("timestamp column holds %q, not a time", s)
 }
 
 // scanTime scans a timestamp into t in UTC: pgx returns local time, and

@@ -46,6 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteHostCascades", testDeleteHostCascades},
 		{"TenantIsolation", testTenantIsolation},
 		{"Ping", testPing},
+		{"Advisories", testAdvisories},
+		{"FindingsLifecycle", testFindingsLifecycle},
+		{"FindingsQueries", testFindingsQueries},
+		{"FeedState", testFeedState},
+		{"MatchTargets", testMatchTargets},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
