@@ -48,26 +48,62 @@ func New(data Data) *Matcher {
 	return &Matcher{data: data, Recheck: time.Second, indexes: map[string]*index{}}
 }
 
-// index is one ecosystem's advisories by package name.
+// index is one ecosystem's advisories by package name, with the verdicts
+// already computed: a fleet runs few distinct versions of each package, and
+// comparing versions (regular expressions, in the rpm library) is most of
+// the cost of a match.
 type index struct {
 	gen   int64
-	byPkg map[string][]entry
+	byPkg map[string][]*entry
+
+	mu       sync.Mutex
+	verdicts map[verdictKey]osv.Result
+}
+
+type verdictKey struct {
+	e       *entry
+	version string
+}
+
+// maxVerdicts bounds the verdict cache; past it the cache starts afresh.
+const maxVerdicts = 1 << 20
+
+func (ix *index) evaluate(e *entry, cmp version.Comparer, v string) (osv.Result, error) {
+	k := verdictKey{e, v}
+	ix.mu.Lock()
+	r, ok := ix.verdicts[k]
+	ix.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := osv.Evaluate(e.aff, cmp, v)
+	if err != nil {
+		return r, err
+	}
+	ix.mu.Lock()
+	if len(ix.verdicts) >= maxVerdicts {
+		ix.verdicts = map[verdictKey]osv.Result{}
+	}
+	ix.verdicts[k] = r
+	ix.mu.Unlock()
+	return r, nil
 }
 
 type entry struct {
-	adv *vuln.Advisory
-	aff vuln.Affected
+	adv  *vuln.Advisory
+	aff  vuln.Affected
+	cves []string
 }
 
 func buildIndex(ecosystem string, advs []*vuln.Advisory, gen int64) *index {
-	ix := &index{gen: gen, byPkg: map[string][]entry{}}
+	ix := &index{gen: gen, byPkg: map[string][]*entry{}, verdicts: map[verdictKey]osv.Result{}}
 	for _, a := range advs {
 		if a.Withdrawn != nil {
 			continue // a withdrawn advisory raises nothing; its findings resolve
 		}
 		for _, af := range a.Affected {
 			if af.Ecosystem == ecosystem {
-				ix.byPkg[af.Package] = append(ix.byPkg[af.Package], entry{adv: a, aff: af})
+				ix.byPkg[af.Package] = append(ix.byPkg[af.Package], &entry{adv: a, aff: af, cves: a.CVEs()})
 			}
 		}
 	}
@@ -160,11 +196,11 @@ func (m *Matcher) Match(ctx context.Context, os inventory.OS, pkgs []inventory.P
 		ix := ixs[eco]
 		for _, g := range groupPackages(eco, pkgs) {
 			for _, e := range ix.byPkg[g.name] {
-				r, err := osv.Evaluate(e.aff, cmp, g.version)
+				r, err := ix.evaluate(e, cmp, g.version)
 				if err != nil || !r.Affected {
 					continue
 				}
-				ids := e.adv.CVEs()
+				ids := e.cves
 				if len(ids) == 0 {
 					ids = []string{e.adv.ID}
 				}

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-project/vigil/internal/vuln/feeds"
+)
+
+func newFeedsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "feeds",
+		Short: "Import, sync and inspect vulnerability data (OSV, NVD, CISA KEV, EPSS)",
+		Long: `Vulnerability data is shared by every workspace of a server. It comes from:
+
+  OSV    distribution advisories (Debian, Ubuntu, Alpine, AlmaLinux, Rocky
+         Linux, Red Hat, SUSE): what is affected and which version fixes it
+  NVD    CVE descriptions and CVSS scores
+  KEV    CISA's catalogue of vulnerabilities exploited in the wild
+  EPSS   the probability that a CVE is exploited in the next 30 days
+
+'vigil feeds import' reads files (for air-gapped sites); 'vigil feeds sync'
+downloads from the publishers; 'vigil feeds status' shows what each feed
+last did. Both re-match the hosts the new data can affect.`,
+	}
+	cmd.AddCommand(newFeedsImportCmd(), newFeedsSyncCmd(), newFeedsStatusCmd())
+	return cmd
+}
+
+func newFeedsImportCmd() *cobra.Command {
+	var f serverFlags
+	var osvPaths, nvdPaths []string
+	var kevPath, epssPath string
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Import vulnerability data from files",
+		Long: `Import vulnerability data from files, for sites without internet access.
+
+  --osv   OSV records: a .json file, a directory of them, or an osv.dev
+          per-ecosystem all.zip (repeatable)
+  --nvd   NVD CVE API 2.0 pages, 2.0 feed files (nvdcve-2.0-*.json[.gz]),
+          single CVE records, or a directory of them (repeatable)
+  --kev   the CISA KEV catalogue (known_exploited_vulnerabilities.json[.gz])
+  --epss  an EPSS scores CSV (epss_scores-*.csv[.gz])
+
+Malformed records are reported and skipped; the rest are imported.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnvAndFile(cmd.Flags(), ""); err != nil {
+				return err
+			}
+			if len(osvPaths)+len(nvdPaths) == 0 && kevPath == "" && epssPath == "" {
+				return fmt.Errorf("nothing to import: give --osv, --nvd, --kev or --epss")
+			}
+			b, err := openBackend(cmd.Context(), &f, cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			im := b.importer()
+			out := cmd.OutOrStdout()
+			var firstErr error
+			report := func(r *feeds.Result, err error) {
+				printResult(out, r, err)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+			}
+			ctx := cmd.Context()
+			// NVD first, so that findings raised by the OSV import get scores.
+			for _, p := range nvdPaths {
+				report(im.ImportNVD(ctx, p))
+			}
+			if kevPath != "" {
+				report(im.ImportKEV(ctx, kevPath))
+			}
+			if epssPath != "" {
+				report(im.ImportEPSS(ctx, epssPath))
+			}
+			for _, p := range osvPaths {
+				report(im.ImportOSV(ctx, p))
+			}
+			return firstErr
+		},
+	}
+	f.register(cmd)
+	fs := cmd.Flags()
+	fs.StringArrayVar(&osvPaths, "osv", nil, "OSV file, directory or all.zip (repeatable)")
+	fs.StringArrayVar(&nvdPaths, "nvd", nil, "NVD 2.0 JSON file or directory (repeatable)")
+	fs.StringVar(&kevPath, "kev", "", "CISA KEV catalogue JSON")
+	fs.StringVar(&epssPath, "epss", "", "EPSS scores CSV")
+	return cmd
+}
+
+func printResult(w io.Writer, r *feeds.Result, err error) {
+	if r == nil {
+		fmt.Fprintf(w, "error: %v\n", err)
+		return
+	}
+	status := "ok"
+	if err != nil {
+		status = "FAILED: " + err.Error()
+	}
+	fmt.Fprintf(w, "%-5s %s: %d records, %d changed, %d skipped, %d hosts re-matched in %s — %s\n",
+		r.Feed, r.Source, r.Records, r.Changed, r.Skipped, r.Hosts, r.Duration.Round(time.Millisecond), status)
+	for i, e := range r.Errors {
+		if i == 10 {
+			fmt.Fprintf(w, "      ... and %d more skipped records\n", len(r.Errors)-10)
+			break
+		}
+		fmt.Fprintf(w, "      skipped: %s\n", e)
+	}
+}
+
+func newFeedsStatusCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show when each feed last ran, from what, and whether it failed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnvAndFile(cmd.Flags(), ""); err != nil {
+				return err
+			}
+			b, err := openBackend(cmd.Context(), &f, cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			states, err := b.store.ListFeedStates(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(states) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "No feed has run yet: use 'vigil feeds import' or 'vigil feeds sync'.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "FEED\tLAST SUCCESS\tRECORDS\tCURSOR\tSOURCE\tLAST ERROR")
+			for _, s := range states {
+				last := "never"
+				if s.LastSuccessAt != nil {
+					last = s.LastSuccessAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", s.Feed, last, s.Records, s.Cursor, s.Source, s.LastError)
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// importer returns the feed importer of an opened backend.
+func (b *backend) importer() *feeds.Importer {
+	return &feeds.Importer{Store: b.store, Rematch: b.svc, Log: b.log, Now: b.svc.Now}
+}
+
+
