@@ -50,7 +50,7 @@ Try it: 'vigil demo' starts a server, an agent and a demo fleet.`,
 		SilenceErrors: true,
 		Version:       version.String(),
 	}
-	root.AddCommand(newServeCmd(), newAgentCmd(), newAdminCmd(), newDemoCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newAgentCmd(), newAdminCmd(), newFeedsCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }
 

@@ -84,6 +84,9 @@ func runDemo(cmd *cobra.Command, f *serverFlags, listen string) error {
 		return err
 	}
 
+	if err := importDemoFeeds(ctx, b, f.dataDir); err != nil {
+		return err
+	}
 	fleet, err := startDemoFleet(ctx, b)
 	if err != nil {
 		return err
@@ -212,4 +215,23 @@ func randomDemoPassword() (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%x", b), nil
+}
+
+// importDemoFeeds imports the bundled sample vulnerability data (real
+// AlmaLinux 9 advisories, NVD records and the KEV catalogue), so that the
+// demo fleet shows real findings without network access.
+func importDemoFeeds(ctx context.Context, b *backend, dataDir string) error {
+	bundle, err := demo.WriteFeedBundle(filepath.Join(dataDir, "demo-feeds"))
+	if err != nil {
+		return err
+	}
+	im := b.importer()
+	if _, err := im.ImportNVD(ctx, bundle.NVD); err != nil {
+		return err
+	}
+	if _, err := im.ImportKEV(ctx, bundle.KEV); err != nil {
+		return err
+	}
+	_, err = im.ImportOSV(ctx, bundle.OSV)
+	return err
 }

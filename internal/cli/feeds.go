@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-project/vigil/internal/vuln/epss"
 	"github.com/vigil-project/vigil/internal/vuln/feeds"
+	"github.com/vigil-project/vigil/internal/vuln/kev"
+	"github.com/vigil-project/vigil/internal/vuln/nvd"
+	"github.com/vigil-project/vigil/internal/vuln/osv"
 )
 
 func newFeedsCmd() *cobra.Command {
@@ -160,4 +167,114 @@ func (b *backend) importer() *feeds.Importer {
 	return &feeds.Importer{Store: b.store, Rematch: b.svc, Log: b.log, Now: b.svc.Now}
 }
 
+// syncFlags configure the online feed sources.
+type syncFlags struct {
+	only       []string
+	nvdURL     string
+	nvdKey     string
+	osvURL     string
+	ecosystems []string
+	kevURL     string
+	epssURL    string
+	dir        string
+}
 
+func (sf *syncFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringSliceVar(&sf.only, "feeds", []string{"nvd", "kev", "epss", "osv"}, "feeds to sync: nvd, kev, epss, osv")
+	fs.StringVar(&sf.nvdURL, "nvd-url", "", "NVD CVE API 2.0 base URL (default the NVD's)")
+	fs.StringVar(&sf.nvdKey, "nvd-api-key", "", "NVD API key: raises the rate limit from 5 to 50 requests per 30 s")
+	fs.StringVar(&sf.osvURL, "osv-url", "", "base URL of the per-ecosystem OSV archives (default osv.dev's bucket)")
+	fs.StringSliceVar(&sf.ecosystems, "osv-ecosystems", nil, "OSV ecosystems to download (default: those of the scanned hosts), e.g. Debian,AlmaLinux")
+	fs.StringVar(&sf.kevURL, "kev-url", "", "CISA KEV catalogue URL")
+	fs.StringVar(&sf.epssURL, "epss-url", "", "EPSS scores CSV URL")
+	fs.StringVar(&sf.dir, "feeds-dir", "", "where downloaded archives are kept (default DATA/feeds)")
+}
+
+func (sf *syncFlags) wants(feed string) bool {
+	for _, f := range sf.only {
+		if strings.EqualFold(strings.TrimSpace(f), feed) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncFeeds runs every wanted online feed, NVD first so that findings the
+// OSV import raises are scored. It returns the first error after trying all.
+func syncFeeds(ctx context.Context, b *backend, sf *syncFlags, dataDir string, out io.Writer) error {
+	im := b.importer()
+	var firstErr error
+	report := func(r *feeds.Result, err error) {
+		printResult(out, r, err)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if sf.wants("nvd") {
+		report(im.SyncNVD(ctx, &nvd.Client{BaseURL: sf.nvdURL, APIKey: sf.nvdKey}))
+	}
+	if sf.wants("kev") {
+		report(im.SyncKEV(ctx, &kev.Client{URL: sf.kevURL}))
+	}
+	if sf.wants("epss") {
+		report(im.SyncEPSS(ctx, &epss.Client{URL: sf.epssURL}))
+	}
+	if sf.wants("osv") {
+		ecos := sf.ecosystems
+		if len(ecos) == 0 {
+			var err error
+			if ecos, err = im.HostEcosystems(ctx); err != nil {
+				return err
+			}
+		}
+		if len(ecos) == 0 {
+			fmt.Fprintln(out, "osv   no scanned hosts yet and no --osv-ecosystems: nothing to download")
+		}
+		dir := sf.dir
+		if dir == "" {
+			dir = filepath.Join(dataDir, "feeds")
+		}
+		results, err := im.SyncOSV(ctx, &osv.Client{BaseURL: sf.osvURL}, dir, ecos)
+		for _, r := range results {
+			printResult(out, r, nil)
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func newFeedsSyncCmd() *cobra.Command {
+	var f serverFlags
+	var sf syncFlags
+	cmd := &cobra.Command{
+		Use:   "sync",
+		Short: "Download vulnerability data from the publishers and import it",
+		Long: `Download vulnerability data and import what changed.
+
+NVD is incremental after the first run (records modified since the last
+success, in windows of at most 120 days) and honours NVD's rate limits (use
+--nvd-api-key for the higher limit). KEV, EPSS and the OSV archives are
+downloaded only when the publisher says they changed. OSV ecosystems default
+to those of the hosts already scanned.
+
+'vigil serve --feeds-sync-interval 24h' runs the same sync on a schedule.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnvAndFile(cmd.Flags(), ""); err != nil {
+				return err
+			}
+			b, err := openBackend(cmd.Context(), &f, cmd.ErrOrStderr(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			return syncFeeds(cmd.Context(), b, &sf, f.dataDir, cmd.OutOrStdout())
+		},
+	}
+	f.register(cmd)
+	sf.register(cmd)
+	return cmd
+}

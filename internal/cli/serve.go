@@ -125,6 +125,8 @@ func newServeCmd() *cobra.Command {
 	var f serverFlags
 	var listen, tlsCert, tlsKey, configFile string
 	var secureCookies bool
+	var syncEvery time.Duration
+	var sf syncFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Vigil server: agent API, REST API and web app",
@@ -150,6 +152,9 @@ as a key in the --config YAML file (for example 'listen: :8443').`,
 				return err
 			}
 			defer b.Close()
+			if syncEvery > 0 {
+				go scheduleFeedSync(ctx, b, &sf, f.dataDir, syncEvery)
+			}
 			return serveHTTP(ctx, b, listen, tlsCert, tlsKey, secureCookies || tlsCert != "", cmd.OutOrStdout(), nil)
 		},
 	}
@@ -160,7 +165,40 @@ as a key in the --config YAML file (for example 'listen: :8443').`,
 	fs.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS when set")
 	fs.StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.BoolVar(&secureCookies, "secure-cookies", false, "mark session cookies Secure (automatic with --tls-cert; set it behind a TLS-terminating proxy)")
+	fs.DurationVar(&syncEvery, "feeds-sync-interval", 0, "sync vulnerability feeds this often, e.g. 24h (0: never; use 'vigil feeds sync' or import)")
+	sf.register(cmd)
 	return cmd
+}
+
+// scheduleFeedSync syncs the feeds a minute after start and then every
+// interval, logging the outcome. A failed feed keeps its previous data.
+func scheduleFeedSync(ctx context.Context, b *backend, sf *syncFlags, dataDir string, every time.Duration) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		b.log.Info("feed sync starting", "feeds", strings.Join(sf.only, ","))
+		if err := syncFeeds(ctx, b, sf, dataDir, &logWriter{log: b.log}); err != nil && ctx.Err() == nil {
+			b.log.Error("feed sync failed; the previous data stays in use", "err", err)
+		}
+		t.Reset(every)
+	}
+}
+
+// logWriter turns each line written to it into an info log record.
+type logWriter struct{ log *slog.Logger }
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		if strings.TrimSpace(line) != "" {
+			w.log.Info("feed sync", "result", strings.TrimSpace(line))
+		}
+	}
+	return len(p), nil
 }
 
 // serveHTTP runs the HTTP server until ctx ends, then shuts down gracefully.

@@ -208,4 +208,3 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, states)
 }
-

@@ -50,8 +50,8 @@ func (a *Advisory) CVEs() []string {
 }
 
 // Affected is one package of one ecosystem and the versions affected.
-// Debian and Ubuntu name source packages here; RPM distributions and Alpine
-// name binary packages.
+// Debian, Ubuntu, Alpine and SUSE name source packages here; AlmaLinux,
+// Rocky Linux and Red Hat name binary packages.
 type Affected struct {
 	Ecosystem string   `json:"ecosystem"` // OSV ecosystem, e.g. "AlmaLinux:9", "Debian:12", "Ubuntu:22.04:LTS"
 	Package   string   `json:"package"`
