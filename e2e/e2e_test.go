@@ -306,6 +306,8 @@ func endToEnd(t *testing.T, dbURL string, withBrowser bool) {
 		}
 	}
 
+	checkFindings(t, srv, token, good.ID)
+
 	if withBrowser {
 		browserLogin(t, srv.url, "sshd")
 	}

@@ -18,6 +18,7 @@ import (
 const (
 	packagesPerPage = 200
 	snapshotLimit   = 50
+	hostFindingsMax = 500
 )
 
 type hostPage struct {
@@ -30,6 +31,15 @@ type hostPage struct {
 	Snapshots []snapshotRow
 	// SnapshotLimit is how many scans the history shows at most.
 	SnapshotLimit int
+	Vulns         hostVulns
+}
+
+// hostVulns is the host's open findings, most severe first.
+type hostVulns struct {
+	Table     findingTable
+	Total     int
+	ExportCSV string
+	AllURL    string // the vulnerabilities list for this host, with marked ones
 }
 
 // propGroup is a titled block of the "Properties" section.
@@ -109,6 +119,9 @@ func (a *app) hostPage(r *http.Request, rq *request, h *domain.Host) (*hostPage,
 	if p.Packages, err = a.packageList(r, rq, h.ID); err != nil {
 		return nil, err
 	}
+	if p.Vulns, err = a.hostVulns(r, rq, h, now); err != nil {
+		return nil, err
+	}
 	snaps, err := a.svc.Store.ListSnapshots(ctx, rq.Actor.WorkspaceID, h.ID, snapshotLimit)
 	if err != nil {
 		return nil, fmt.Errorf("list snapshots: %w", err)
@@ -127,6 +140,21 @@ func (a *app) hostPage(r *http.Request, rq *request, h *domain.Host) (*hostPage,
 		p.Snapshots = append(p.Snapshots, row)
 	}
 	return p, nil
+}
+
+func (a *app) hostVulns(r *http.Request, rq *request, h *domain.Host, now time.Time) (hostVulns, error) {
+	list, total, err := a.svc.ListFindings(r.Context(), *rq.Actor, store.FindingFilter{HostID: h.ID, Limit: hostFindingsMax})
+	if err != nil {
+		return hostVulns{}, fmt.Errorf("list findings: %w", err)
+	}
+	f := vulnFilters{HostID: h.ID}
+	v := hostVulns{Table: newFindingTable(list, now, rq), Total: total, ExportCSV: f.exportURL("csv")}
+	f.Marked = true
+	v.AllURL = f.url("/vulnerabilities", 0)
+	v.Table.Caption = "Open vulnerabilities on " + h.Name + ", most severe first"
+	v.Table.ShowVuln = true
+	v.Table.Back = "/hosts/" + strconv.FormatInt(h.ID, 10) + "#vulnerabilities"
+	return v, nil
 }
 
 // properties lays out what the latest successful report says about the

@@ -87,12 +87,14 @@ func (a *app) handleStatic(w http.ResponseWriter, r *http.Request) {
 // partials plus that page's blocks.
 type templates struct{ pages map[string]*template.Template }
 
-var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error"}
+var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark"}
 
 func loadTemplates(as *assets) (*templates, error) {
 	funcs := template.FuncMap{
 		"asset":     as.url,
 		"csrfField": func() string { return httpx.CSRFField },
+		"vulnURL":   vulnURL,
+		"markCtx":   newMarkCtx,
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
@@ -114,7 +116,7 @@ func loadTemplates(as *assets) (*templates, error) {
 // pageData is what every page template gets.
 type pageData struct {
 	Title string
-	Nav   string   // active navigation entry: "hosts" or "settings"
+	Nav   string   // active navigation entry: "hosts", "vulns" or "settings"
 	Req   *request // nil when logged out
 	Flash string
 	Data  any

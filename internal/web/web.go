@@ -3,6 +3,9 @@
 // default credentials. Pages are html/template, progressively enhanced with
 // htmx; templates and static assets are embedded in the binary.
 //
+// It also lists the workspace's vulnerabilities and their findings, and
+// lets operators mark findings as accepted risk or false positive.
+//
 // The app calls the service layer for everything and httpx for
 // authentication (session cookie + CSRF token), so the rules about who may
 // do what live in one place.
@@ -76,6 +79,11 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /hosts", a.user(a.handleCreateHost))
 	m.Handle("GET /hosts/{id}", a.user(a.handleHost))
 	m.Handle("GET /hosts/{id}/packages", a.user(a.handleHostPackages))
+	m.Handle("GET /vulnerabilities", a.user(a.handleVulns))
+	m.Handle("GET /vulnerabilities/export", a.user(a.handleExport))
+	m.Handle("GET /vulnerabilities/{id}", a.user(a.handleVuln))
+	m.Handle("GET /findings/{id}/mark", a.user(a.handleMarkForm))
+	m.Handle("POST /findings/{id}/mark", a.user(a.handleMark))
 	m.Handle("GET /settings", http.RedirectHandler("/settings/credentials", http.StatusSeeOther))
 	m.Handle("GET /settings/credentials", a.user(a.handleCredentials))
 	m.Handle("POST /settings/credentials/default", a.user(a.handleSetDefaultCredential))
