@@ -97,7 +97,8 @@ type CVSS struct {
 }
 
 // BestCVSS picks the score to show: the newest CVSS version, primary
-// before secondary.
+// (NVD's own) before secondary (a CNA's), and between equals the higher
+// score, so that two secondary opinions resolve to the more cautious one.
 func (c *CVE) BestCVSS() *CVSS {
 	rank := func(m CVSS) int {
 		r := map[string]int{"4.0": 40, "3.1": 31, "3.0": 30, "2.0": 20}[m.Version] * 2
@@ -108,8 +109,9 @@ func (c *CVE) BestCVSS() *CVSS {
 	}
 	var best *CVSS
 	for i := range c.Metrics {
-		if best == nil || rank(c.Metrics[i]) > rank(*best) {
-			best = &c.Metrics[i]
+		m := &c.Metrics[i]
+		if best == nil || rank(*m) > rank(*best) || (rank(*m) == rank(*best) && m.Score > best.Score) {
+			best = m
 		}
 	}
 	return best

@@ -53,7 +53,8 @@ var recordWant = []struct {
 }{
 	{"CVE-2014-6271", "Deferred", 3, "3.1", 9.8, "CRITICAL", []string{"CWE-78"}, 26, 170},
 	{"CVE-2019-0190", "Modified", 2, "3.1", 7.5, "HIGH", nil, 2, 20},
-	{"CVE-2020-1472", "Modified", 3, "3.1", 5.5, "MEDIUM", nil, 8, 17},
+	// Two secondary v3.1 scores (Microsoft 5.5, NVD 10.0): the higher wins.
+	{"CVE-2020-1472", "Modified", 3, "3.1", 10.0, "CRITICAL", nil, 8, 17},
 	{"CVE-2020-6287", "Modified", 3, "3.1", 10.0, "CRITICAL", []string{"CWE-306"}, 1, 5},
 	{"CVE-2021-23017", "Modified", 2, "3.1", 7.7, "HIGH", []string{"CWE-193"}, 5, 14},
 	{"CVE-2021-3156", "Modified", 3, "3.1", 7.8, "HIGH", []string{"CWE-193"}, 15, 34},
