@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
@@ -13,6 +15,12 @@ import (
 
 // MatchHost matches one host's current inventory and records the findings.
 func (s *Service) MatchHost(ctx context.Context, workspaceID, hostID int64) (store.SyncStats, error) {
+	return s.matchHost(ctx, workspaceID, hostID, nil)
+}
+
+// matchHost is MatchHost; unchanged, when set, collects hosts whose
+// findings did not change, for the caller to touch in one batch.
+func (s *Service) matchHost(ctx context.Context, workspaceID, hostID int64, unchanged func(workspaceID, hostID int64)) (store.SyncStats, error) {
 	if s.Matcher == nil {
 		return store.SyncStats{}, nil
 	}
@@ -34,6 +42,14 @@ func (s *Service) MatchHost(ctx context.Context, workspaceID, hostID int64) (sto
 	st, err := s.Store.SyncFindings(ctx, workspaceID, hostID, res.Findings, s.Now())
 	if err != nil {
 		return st, err
+	}
+	switch {
+	case st.Unchanged && unchanged != nil:
+		unchanged(workspaceID, hostID)
+	case st.Unchanged:
+		if err := s.Store.TouchMatched(ctx, workspaceID, []int64{hostID}, s.Now()); err != nil {
+			return st, err
+		}
 	}
 	if st.Opened+st.Resolved > 0 {
 		s.Log.Info("findings changed", "workspace_id", workspaceID, "host_id", hostID, "opened", st.Opened,
@@ -89,23 +105,52 @@ func (s *Service) Rematch(ctx context.Context, keys []store.PackageKey) (Rematch
 			break
 		}
 	}
+	// Matching is CPU work and reads; the writes are short. One worker per
+	// core keeps both busy (SQLite still serialises the writes).
 	var st RematchStats
+	var mu sync.Mutex
+	untouched := map[int64][]int64{} // workspace → hosts matched without change
+	collect := func(ws, host int64) {
+		mu.Lock()
+		untouched[ws] = append(untouched[ws], host)
+		mu.Unlock()
+	}
+	work := make(chan store.MatchTarget)
+	var wg sync.WaitGroup
+	for w := 0; w < max(2, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range work {
+				r, err := s.matchHost(ctx, t.WorkspaceID, t.HostID, collect)
+				mu.Lock()
+				st.Hosts++
+				if err != nil {
+					st.Errors++
+					s.Log.Error("re-match host", "workspace_id", t.WorkspaceID, "host_id", t.HostID, "err", err)
+				}
+				st.Opened += r.Opened
+				st.Resolved += r.Resolved
+				mu.Unlock()
+			}
+		}()
+	}
 	for _, t := range list {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- t
+	}
+	close(work)
+	wg.Wait()
+	now := s.Now()
+	for ws, hosts := range untouched {
+		if err := s.Store.TouchMatched(ctx, ws, hosts, now); err != nil {
 			return st, err
 		}
-		r, err := s.MatchHost(ctx, t.WorkspaceID, t.HostID)
-		st.Hosts++
-		if err != nil {
-			st.Errors++
-			s.Log.Error("re-match host", "workspace_id", t.WorkspaceID, "host_id", t.HostID, "err", err)
-			continue
-		}
-		st.Opened += r.Opened
-		st.Resolved += r.Resolved
 	}
 	st.Duration = time.Since(start)
-	return st, nil
+	return st, ctx.Err()
 }
 
 // ListFindings returns the workspace's findings.

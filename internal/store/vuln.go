@@ -75,7 +75,14 @@ type Findings interface {
 	// open with first seen = now, present ones are refreshed (last seen,
 	// versions, rule, score) and reopened if they had been resolved, and
 	// open ones not found any more are resolved. Operator marks are kept.
+	//
+	// When found is exactly what the last sync stored (by digest), nothing
+	// is written and SyncStats.Unchanged is set: the caller then records the
+	// match time with TouchMatched, which batches well over many hosts.
 	SyncFindings(ctx context.Context, workspaceID, hostID int64, found []vuln.Finding, now time.Time) (SyncStats, error)
+	// TouchMatched records that the hosts were matched at now without
+	// change: the last-seen time of their open findings.
+	TouchMatched(ctx context.Context, workspaceID int64, hostIDs []int64, now time.Time) error
 	ListFindings(ctx context.Context, workspaceID int64, f FindingFilter) ([]vuln.Finding, int, error)
 	// VulnSummaries groups open findings by vulnerability for the
 	// vulnerabilities page.
@@ -101,6 +108,7 @@ type MatchTarget struct {
 // SyncStats says what SyncFindings changed.
 type SyncStats struct {
 	Opened, Refreshed, Resolved int
+	Unchanged                   bool
 }
 
 // FindingFilter narrows finding lists. Zero values mean no filter.

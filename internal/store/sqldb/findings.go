@@ -2,7 +2,10 @@ package sqldb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -54,48 +57,38 @@ func (db *DB) HostPackages(ctx context.Context, workspaceID, hostID int64) ([]in
 }
 
 // SyncFindings implements store.Findings. It reads the host's findings
-// once and writes only what changed, so an unchanged host costs one read and
-// one UPDATE of last_seen_at.
+// once and writes only what changed: the last-seen time of open findings is
+// the host's matched_at, so an unchanged host costs one read and one
+// one-row UPDATE, however many findings it has.
 func (db *DB) SyncFindings(ctx context.Context, workspaceID, hostID int64, found []vuln.Finding, now time.Time) (store.SyncStats, error) {
 	var st store.SyncStats
 	now = ts(now)
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM hosts WHERE id = ? AND workspace_id = ?`, hostID, workspaceID).Scan(&exists); err != nil {
-			return err
+	digest := findingsDigest(found)
+	// The common case, a re-match that finds what it found last time, is
+	// settled by one read outside any write transaction.
+	var stored string
+	err := db.queryRow(ctx, db.pool, `SELECT findings_digest FROM hosts WHERE id = ? AND workspace_id = ?`,
+		hostID, workspaceID).Scan(&stored)
+	if err != nil {
+		return st, wrap("sync findings", notFound(err, "host %d not found", hostID))
+	}
+	if stored == digest {
+		st.Unchanged = true
+		return st, nil
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		var prevMatch *time.Time
+		err := db.queryRow(ctx, tx, `SELECT matched_at FROM hosts WHERE id = ? AND workspace_id = ?`,
+			hostID, workspaceID).Scan(scanNullTime(&prevMatch))
+		if err != nil {
+			return notFound(err, "host %d not found", hostID)
 		}
-		if exists == 0 {
-			return domain.Errorf(domain.ENOTFOUND, "host %d not found", hostID)
-		}
-		type cur struct {
-			id                         int64
-			status                     string
-			installed, fixed, rule     string
-			severity, vector, binaries string
-			score                      float64
-			advisory, source           string
-		}
-		rows, err := db.query(ctx, tx,
-			`SELECT id, vuln_id, package, status, installed, fixed, rule, severity, cvss_score, cvss_vector, binaries, advisory_id, source
-			 FROM findings WHERE workspace_id = ? AND host_id = ?`, workspaceID, hostID)
+		have, err := db.hostFindings(ctx, tx, workspaceID, hostID)
 		if err != nil {
 			return err
 		}
-		have := map[string]cur{}
-		for rows.Next() {
-			var c cur
-			var vid, pkg string
-			if err := rows.Scan(&c.id, &vid, &pkg, &c.status, &c.installed, &c.fixed, &c.rule, &c.severity, &c.score, &c.vector, &c.binaries, &c.advisory, &c.source); err != nil {
-				rows.Close()
-				return err
-			}
-			have[vid+"\x00"+pkg] = c
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		seen := map[string]bool{}
+		var inserts []*vuln.Finding
 		for i := range found {
 			f := &found[i]
 			k := f.Key()
@@ -103,57 +96,150 @@ func (db *DB) SyncFindings(ctx context.Context, workspaceID, hostID int64, found
 				continue
 			}
 			seen[k] = true
-			bins := strings.Join(f.Binaries, " ")
 			c, ok := have[k]
 			switch {
 			case !ok:
-				if _, err := db.exec(ctx, tx,
-					`INSERT INTO findings (workspace_id, host_id, vuln_id, advisory_id, source, package, binaries, installed, fixed, rule,
-					   severity, cvss_score, cvss_vector, status, first_seen_at, last_seen_at)
-					 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-					workspaceID, hostID, f.VulnID, f.AdvisoryID, f.Source, f.Package, bins, f.Installed, f.Fixed, f.Rule,
-					f.Severity, f.CVSSScore, f.CVSSVector, vuln.FindingOpen, now, now); err != nil {
-					return err
-				}
+				inserts = append(inserts, f)
 				st.Opened++
-			case c.status != vuln.FindingOpen || c.installed != f.Installed || c.fixed != f.Fixed || c.rule != f.Rule ||
-				c.severity != f.Severity || c.score != f.CVSSScore || c.vector != f.CVSSVector || c.binaries != bins ||
-				c.advisory != f.AdvisoryID || c.source != f.Source:
+			case c.status != vuln.FindingOpen || !c.same(f):
 				if c.status != vuln.FindingOpen {
-					st.Opened++ // reappeared (a downgrade, or a withdrawn advisory restored)
+					st.Opened++ // reappeared: a downgrade, or an advisory restored
 				} else {
 					st.Refreshed++
 				}
 				if _, err := db.exec(ctx, tx,
 					`UPDATE findings SET advisory_id = ?, source = ?, binaries = ?, installed = ?, fixed = ?, rule = ?, severity = ?,
 					   cvss_score = ?, cvss_vector = ?, status = ?, resolved_at = NULL, last_seen_at = ? WHERE id = ?`,
-					f.AdvisoryID, f.Source, bins, f.Installed, f.Fixed, f.Rule, f.Severity, f.CVSSScore, f.CVSSVector,
-					vuln.FindingOpen, now, c.id); err != nil {
+					f.AdvisoryID, f.Source, strings.Join(f.Binaries, " "), f.Installed, f.Fixed, f.Rule, f.Severity,
+					f.CVSSScore, f.CVSSVector, vuln.FindingOpen, now, c.id); err != nil {
 					return err
 				}
 			}
 		}
-		// Still-present, unchanged findings: one statement for all of them.
-		if _, err := db.exec(ctx, tx, `UPDATE findings SET last_seen_at = ? WHERE workspace_id = ? AND host_id = ? AND status = ?`,
-			now, workspaceID, hostID, vuln.FindingOpen); err != nil {
+		if err := db.insertFindings(ctx, tx, workspaceID, hostID, inserts, now); err != nil {
 			return err
+		}
+		lastSeen := now
+		if prevMatch != nil {
+			lastSeen = *prevMatch // the last match that still saw it
 		}
 		for k, c := range have {
 			if c.status == vuln.FindingOpen && !seen[k] {
-				if _, err := db.exec(ctx, tx, `UPDATE findings SET status = ?, resolved_at = ? WHERE id = ?`,
-					vuln.FindingResolved, now, c.id); err != nil {
+				if _, err := db.exec(ctx, tx, `UPDATE findings SET status = ?, resolved_at = ?, last_seen_at = ? WHERE id = ?`,
+					vuln.FindingResolved, now, lastSeen, c.id); err != nil {
 					return err
 				}
 				st.Resolved++
 			}
 		}
-		return nil
+		_, err = db.exec(ctx, tx, `UPDATE hosts SET matched_at = ?, findings_digest = ? WHERE id = ? AND workspace_id = ?`,
+			now, digest, hostID, workspaceID)
+		return err
 	})
 	return st, wrap("sync findings", err)
 }
 
+// TouchMatched implements store.Findings.
+func (db *DB) TouchMatched(ctx context.Context, workspaceID int64, hostIDs []int64, now time.Time) error {
+	for len(hostIDs) > 0 {
+		n := min(len(hostIDs), 500)
+		args := []any{ts(now), workspaceID}
+		for _, id := range hostIDs[:n] {
+			args = append(args, id)
+		}
+		hostIDs = hostIDs[n:]
+		if _, err := db.exec(ctx, db.pool, `UPDATE hosts SET matched_at = ? WHERE workspace_id = ? AND id IN (`+placeholders(n)+`)`, args...); err != nil {
+			return wrap("touch matched", err)
+		}
+	}
+	return nil
+}
+
+// findingsDigest hashes everything SyncFindings would write for found, in
+// a canonical order.
+func findingsDigest(found []vuln.Finding) string {
+	lines := make([]string, 0, len(found))
+	for i := range found {
+		f := &found[i]
+		lines = append(lines, strings.Join([]string{f.VulnID, f.Package, f.AdvisoryID, f.Source, strings.Join(f.Binaries, " "),
+			f.Installed, f.Fixed, f.Rule, f.Severity, strconv.FormatFloat(f.CVSSScore, 'g', -1, 64), f.CVSSVector}, "\x1f"))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// storedFinding is what SyncFindings compares a fresh match with.
+type storedFinding struct {
+	id                                       int64
+	status, installed, fixed, rule, severity string
+	vector, binaries, advisory, source       string
+	score                                    float64
+}
+
+func (c *storedFinding) same(f *vuln.Finding) bool {
+	return c.installed == f.Installed && c.fixed == f.Fixed && c.rule == f.Rule && c.severity == f.Severity &&
+		c.score == f.CVSSScore && c.vector == f.CVSSVector && c.binaries == strings.Join(f.Binaries, " ") &&
+		c.advisory == f.AdvisoryID && c.source == f.Source
+}
+
+func (db *DB) hostFindings(ctx context.Context, tx *sql.Tx, workspaceID, hostID int64) (map[string]*storedFinding, error) {
+	// By host_id alone: the caller has checked in this transaction that the
+	// host is the workspace's, and naming workspace_id here leads SQLite's
+	// planner to the workspace index, scanning every finding of the
+	// workspace instead of this host's.
+	_ = workspaceID
+	rows, err := db.query(ctx, tx,
+		`SELECT id, vuln_id, package, status, installed, fixed, rule, severity, cvss_score, cvss_vector, binaries, advisory_id, source
+		 FROM findings WHERE host_id = ?`, hostID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]*storedFinding{}
+	for rows.Next() {
+		c := &storedFinding{}
+		var vid, pkg string
+		if err := rows.Scan(&c.id, &vid, &pkg, &c.status, &c.installed, &c.fixed, &c.rule, &c.severity, &c.score, &c.vector,
+			&c.binaries, &c.advisory, &c.source); err != nil {
+			return nil, err
+		}
+		have[vid+"\x00"+pkg] = c
+	}
+	return have, rows.Err()
+}
+
+// findingBatch rows per INSERT: 16 parameters each, well within both
+// databases' limits.
+const findingBatch = 200
+
+func (db *DB) insertFindings(ctx context.Context, tx *sql.Tx, workspaceID, hostID int64, fs []*vuln.Finding, now time.Time) error {
+	const cols = `(workspace_id, host_id, vuln_id, advisory_id, source, package, binaries, installed, fixed, rule,
+		severity, cvss_score, cvss_vector, status, first_seen_at, last_seen_at)`
+	for len(fs) > 0 {
+		n := min(len(fs), findingBatch)
+		args := make([]any, 0, n*16)
+		for _, f := range fs[:n] {
+			args = append(args, workspaceID, hostID, f.VulnID, f.AdvisoryID, f.Source, f.Package, strings.Join(f.Binaries, " "),
+				f.Installed, f.Fixed, f.Rule, f.Severity, f.CVSSScore, f.CVSSVector, vuln.FindingOpen, now, now)
+		}
+		q := `INSERT INTO findings ` + cols + ` VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+		if _, err := db.exec(ctx, tx, q, args...); err != nil {
+			return err
+		}
+		fs = fs[n:]
+	}
+	return nil
+}
+
 const findingCols = `f.id, f.workspace_id, f.host_id, h.name, f.vuln_id, f.advisory_id, f.source, f.package, f.binaries, f.installed,
-	f.fixed, f.rule, f.severity, f.cvss_score, f.cvss_vector, f.status, f.first_seen_at, f.last_seen_at, f.resolved_at,
+	f.fixed, f.rule, f.severity, f.cvss_score, f.cvss_vector, f.status, f.first_seen_at,
+	CASE WHEN f.status = 'open' AND h.matched_at IS NOT NULL THEN h.matched_at ELSE f.last_seen_at END, f.resolved_at,
 	f.mark, f.mark_reason, f.mark_by, f.mark_at, f.mark_expires_at,
 	k.cve, k.vendor_project, k.product, k.name, k.date_added, k.due_date, k.required_action, k.ransomware,
 	e.score, e.percentile, e.score_date, e.model`

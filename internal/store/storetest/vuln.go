@@ -94,6 +94,23 @@ func testFindingsLifecycle(t *testing.T, s store.Store) {
 	if st.Opened != 2 {
 		t.Fatalf("first sync %+v", st)
 	}
+	// The same findings again: nothing written, and the caller touches.
+	st, err = s.SyncFindings(ctx, fx.ws, fx.h1, []vuln.Finding{
+		finding("CVE-1", "openssl", "1:3.0.7-24.el9", "1:3.0.7-27.el9", "high"),
+		finding("CVE-2", "sudo", "1.9.5p2-7.el9", "1.9.5p2-7.el9_1.1", "medium"),
+	}, at(30*time.Minute))
+	must(t, err)
+	if !st.Unchanged || st.Opened+st.Refreshed+st.Resolved != 0 {
+		t.Fatalf("identical sync %+v", st)
+	}
+	must(t, s.TouchMatched(ctx, fx.ws, []int64{fx.h1}, at(40*time.Minute)))
+	touched, _, err := s.ListFindings(ctx, fx.ws, store.FindingFilter{HostID: fx.h1})
+	must(t, err)
+	wantTime(t, "last seen after touch", touched[0].LastSeen, at(40*time.Minute))
+	must(t, s.TouchMatched(ctx, fx.other, []int64{fx.h1}, at(50*time.Minute))) // another workspace: no effect
+	touched, _, _ = s.ListFindings(ctx, fx.ws, store.FindingFilter{HostID: fx.h1})
+	wantTime(t, "last seen after a foreign touch", touched[0].LastSeen, at(40*time.Minute))
+
 	// Rescan: CVE-1 still there, CVE-2 fixed.
 	st, err = s.SyncFindings(ctx, fx.ws, fx.h1, []vuln.Finding{finding("CVE-1", "openssl", "1:3.0.7-24.el9", "1:3.0.7-27.el9", "high")}, at(time.Hour))
 	must(t, err)
@@ -112,6 +129,8 @@ func testFindingsLifecycle(t *testing.T, s store.Store) {
 	if len(resolved) != 1 || resolved[0].VulnID != "CVE-2" || resolved[0].ResolvedAt == nil {
 		t.Fatalf("resolved %v", resolved)
 	}
+	// Last seen of a resolved finding: the last match that still saw it.
+	wantTime(t, "resolved last seen", resolved[0].LastSeen, at(40*time.Minute))
 	// A mark survives rescans and a resolve/reopen cycle.
 	must(t, s.MarkFinding(ctx, fx.ws, open[0].ID, vuln.MarkAcceptedRisk, "compensating control", "alice", nil, at(2*time.Hour)))
 	_, err = s.SyncFindings(ctx, fx.ws, fx.h1, nil, at(3*time.Hour))

@@ -6,6 +6,12 @@
 -- +goose Up
 ALTER TABLE hosts ADD COLUMN os_family TEXT NOT NULL DEFAULT '';
 ALTER TABLE hosts ADD COLUMN os_id_like TEXT NOT NULL DEFAULT '';
+-- When the host was last matched: the last-seen time of its open findings,
+-- kept here so that an unchanged re-match writes one row, not hundreds.
+ALTER TABLE hosts ADD COLUMN matched_at TIMESTAMPTZ;
+-- A digest of the findings the last match produced: an identical re-match
+-- then skips reading the host's findings at all.
+ALTER TABLE hosts ADD COLUMN findings_digest TEXT NOT NULL DEFAULT '';
 
 -- One row per OSV advisory; data is the vuln.Advisory as JSON.
 CREATE TABLE advisories (
@@ -116,5 +122,7 @@ DROP TABLE cves;
 DROP TABLE ecosystems;
 DROP TABLE advisory_packages;
 DROP TABLE advisories;
+ALTER TABLE hosts DROP COLUMN findings_digest;
+ALTER TABLE hosts DROP COLUMN matched_at;
 ALTER TABLE hosts DROP COLUMN os_id_like;
 ALTER TABLE hosts DROP COLUMN os_family;
