@@ -28,6 +28,9 @@ func FindingFilterFromQuery(r *http.Request) (store.FindingFilter, error) {
 		Limit:         queryInt(r, "limit", 500, 100000),
 		Offset:        queryInt(r, "offset", 0, 1<<30),
 	}
+	if f.Limit == 0 {
+		f.Limit = 500 // limit=0 is not "everything": exports page explicitly
+	}
 	if v := q.Get("host_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
