@@ -46,6 +46,8 @@ type HostSpec struct {
 	HostKey        string      `json:"host_key,omitempty"`
 	TimeoutSeconds int         `json:"timeout_seconds,omitempty"`
 	Credential     *Credential `json:"credential,omitempty"`
+	// Items are the catalogue items the host's compliance checks need.
+	Items []ItemRequest `json:"items,omitempty"`
 }
 
 // Credential is a decrypted login, sent only over the agent's authenticated

@@ -42,6 +42,8 @@ type HostReport struct {
 	System   System        `json:"system"`
 	Packages []Package     `json:"packages"`
 	Probes   []ProbeResult `json:"probes"`
+	// Items are the compliance items the config asked for, in its order.
+	Items []ItemResult `json:"items,omitempty"`
 }
 
 // Error kinds for failed scans.
@@ -180,6 +182,7 @@ type BatchResult struct {
 const (
 	MaxPackages  = 100_000
 	MaxProbes    = 200
+	MaxItems     = 1000
 	maxIDLen     = 64
 	maxStringLen = 4096
 )
@@ -244,6 +247,16 @@ func (r *HostReport) Validate() error {
 	}
 	if len(r.Probes) > MaxProbes {
 		return bad("probes", "more than %d probes", MaxProbes)
+	}
+	if len(r.Items) > MaxItems {
+		return bad("items", "more than %d items", MaxItems)
+	}
+	for i, it := range r.Items {
+		switch it.Kind {
+		case ItemFile, ItemFileMeta, ItemProbe:
+		default:
+			return bad(fmt.Sprintf("items[%d].kind", i), "unknown item kind %q", it.Kind)
+		}
 	}
 	return nil
 }
