@@ -19,6 +19,7 @@ import (
 type Store interface {
 	VulnData
 	Findings
+	Compliance
 
 	// Workspaces
 	CreateWorkspace(ctx context.Context, w *domain.Workspace) error

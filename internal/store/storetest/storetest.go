@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FindingsQueries", testFindingsQueries},
 		{"FeedState", testFeedState},
 		{"MatchTargets", testMatchTargets},
+		{"LabelsAndGroups", testLabelsAndGroups},
+		{"ChecksAndResults", testChecksAndResults},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
