@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/feedhttp"
 )
 
 // catalogue returns the real catalogue (testdata, CC0), uncompressed.
@@ -194,7 +195,7 @@ func TestClientConditionalAndRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkCatalogue(t, res.Catalog, got)
-	if res.NotModified || res.Validators != (Validators{`"v1"`, "Mon, 25 Aug 2025 17:05:00 GMT"}) {
+	if res.NotModified || res.Validators != (Validators{ETag: `"v1"`, LastModified: "Mon, 25 Aug 2025 17:05:00 GMT"}) {
 		t.Errorf("result %+v", res.Validators)
 	}
 	// 1 s backoff, Retry-After 3 s, then 4 s after the cut-off body.
@@ -223,7 +224,7 @@ func TestClientConditionalAndRetries(t *testing.T) {
 	}
 	c.MaxSize = 1000
 	n := len(conditional)
-	if _, err := c.Fetch(context.Background(), Validators{}, byCVE(&got)); !errors.Is(err, errTooBig) || len(conditional) != n+1 {
+	if _, err := c.Fetch(context.Background(), Validators{}, byCVE(&got)); !errors.Is(err, feedhttp.ErrTooBig) || len(conditional) != n+1 {
 		t.Errorf("too big: %v after %d requests", err, len(conditional)-n)
 	}
 }

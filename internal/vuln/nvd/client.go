@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/feedhttp"
 )
 
 const (
@@ -191,7 +192,7 @@ func (c *Client) page(ctx context.Context, q url.Values, start, size int, fn fun
 		if errors.As(err, &cb) || ctx.Err() != nil || attempt >= retries {
 			return p, fmt.Errorf("startIndex %d: %w", start, err)
 		}
-		delay, ok := retryDelay(err, attempt, c.retryBase(), c.maxBackoff(), c.now())
+		delay, ok := retryDelay(err, attempt, c.retryBase(), c.maxBackoff())
 		if !ok {
 			return p, fmt.Errorf("startIndex %d: %w", start, err)
 		}
@@ -246,7 +247,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return feedhttp.Sleep(ctx, d)
 }
 
 func (c *Client) retryBase() time.Duration {
@@ -261,18 +262,4 @@ func (c *Client) maxBackoff() time.Duration {
 		return c.MaxBackoff
 	}
 	return 2 * time.Minute
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

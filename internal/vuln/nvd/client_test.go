@@ -327,21 +327,6 @@ func TestSyncContextCancelled(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for v, want := range map[string]time.Duration{
-		"":                              0,
-		"12":                            12 * time.Second,
-		"-3":                            0,
-		"soon":                          0,
-		"Thu, 01 Jan 2026 00:01:30 GMT": 90 * time.Second,
-	} {
-		if got := parseRetryAfter(v, now); got != want {
-			t.Errorf("%q: %v, want %v", v, got, want)
-		}
-	}
-}
-
 func equalDurations(a, b []time.Duration) bool {
 	if len(a) != len(b) {
 		return false

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/feedhttp"
 )
 
 // StatusError is a non-200 answer from NVD.
@@ -23,11 +23,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	s := fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	return s
+	return (&feedhttp.StatusError{Code: e.Code, Body: e.Message}).Error()
 }
 
 // retryable reports whether the status may pass on a retry: NVD answers
@@ -73,7 +69,7 @@ func (c *Client) get(ctx context.Context, u string, fn func(*vuln.CVE) error) (P
 		return Page{}, &StatusError{
 			Code:       resp.StatusCode,
 			Message:    msg,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+			RetryAfter: feedhttp.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		}
 	}
 	p, err := DecodeStream(resp.Body, fn)
@@ -96,9 +92,9 @@ func (e *netError) Unwrap() error { return e.err }
 
 // retryDelay says how long to wait before retrying err, and whether to.
 // The backoff doubles per attempt from base up to max; a Retry-After from
-// the server wins, capped at 10 minutes so a bogus header cannot stall a
-// sync for hours.
-func retryDelay(err error, attempt int, base, max time.Duration, now time.Time) (time.Duration, bool) {
+// the server wins, capped at feedhttp.MaxRetryAfter (10 minutes) so a bogus
+// header cannot stall a sync for hours.
+func retryDelay(err error, attempt int, base, max time.Duration) (time.Duration, bool) {
 	var se *StatusError
 	var ne *netError
 	switch {
@@ -106,35 +102,10 @@ func retryDelay(err error, attempt int, base, max time.Duration, now time.Time) 
 		if !se.retryable() {
 			return 0, false
 		}
-		if se.RetryAfter > 0 {
-			return min(se.RetryAfter, 10*time.Minute), true
-		}
+		return feedhttp.Backoff(attempt, base, max, se.RetryAfter), true
 	case errors.As(err, &ne):
+		return feedhttp.Backoff(attempt, base, max, 0), true
 	default:
 		return 0, false
 	}
-	d := base
-	for i := 0; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max), true
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or
-// unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
