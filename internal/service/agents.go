@@ -42,6 +42,14 @@ func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version str
 		return nil, "", err
 	}
 	creds := map[int64]*inventory.Credential{}
+	checks, err := s.checkSet(ctx, ag.WorkspaceID)
+	if err != nil {
+		return nil, "", err
+	}
+	assignments, err := s.Store.ListAssignments(ctx, ag.WorkspaceID)
+	if err != nil {
+		return nil, "", err
+	}
 	cfg := &inventory.AgentConfig{
 		SchemaVersion: inventory.SchemaVersion,
 		AgentID:       ag.ID,
@@ -67,6 +75,9 @@ func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version str
 					spec.Credential = nil
 				}
 			}
+		}
+		if spec.Items, err = s.hostItems(ctx, ag.WorkspaceID, checks, assignments, h.ID); err != nil {
+			return nil, "", err
 		}
 		cfg.Hosts = append(cfg.Hosts, spec)
 	}

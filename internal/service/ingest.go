@@ -89,6 +89,9 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 		if _, err := s.MatchHost(ctx, ag.WorkspaceID, r.HostID); err != nil {
 			s.Log.Error("match host after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
 		}
+		if _, err := s.EvaluateHost(ctx, ag.WorkspaceID, r.HostID, s.newestReport(b, r.HostID)); err != nil {
+			s.Log.Error("evaluate checks after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
+		}
 	}
 	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
 		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
@@ -103,4 +106,17 @@ func agentVersion(b *inventory.Batch) string {
 		}
 	}
 	return ""
+}
+
+// newestReport returns the batch's newest successful report of a host: a
+// batch may carry several scans of one host.
+func (s *Service) newestReport(b *inventory.Batch, hostID int64) *inventory.HostReport {
+	var best *inventory.HostReport
+	for i := range b.Reports {
+		r := &b.Reports[i]
+		if r.HostID == hostID && r.Status == inventory.StatusOK && (best == nil || r.StartedAt.After(best.StartedAt)) {
+			best = r
+		}
+	}
+	return best
 }
