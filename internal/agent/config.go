@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-project/vigil/internal/collect"
 )
 
 // Config is the agent's local configuration (config.yaml). Every field can
@@ -31,6 +33,10 @@ type Config struct {
 	ProbeTimeout time.Duration `yaml:"probe_timeout"`
 	// ConnectTimeout bounds TCP connect, SSH handshake and login.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// AllowedFiles extends the built-in list of files whose content
+	// compliance checks may read (collect.BuiltinAllowedFiles). Only this
+	// local config can extend it, never the server. Absolute, clean paths.
+	AllowedFiles []string `yaml:"allowed_files"`
 }
 
 // Defaults applied to fields left empty.
@@ -97,6 +103,14 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	str("CA_FILE", &c.CAFile)
 	str("SPOOL_DIR", &c.SpoolDir)
 	str("LOG_LEVEL", &c.LogLevel)
+	if v, ok := lookup(envPrefix + "ALLOWED_FILES"); ok {
+		c.AllowedFiles = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.AllowedFiles = append(c.AllowedFiles, f)
+			}
+		}
+	}
 	if v, ok := lookup(envPrefix + "CONCURRENCY"); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -166,6 +180,13 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	for _, f := range c.AllowedFiles {
+		// The same rule the agent applies to every file item, so a path
+		// that could never be served is reported here rather than per scan.
+		if err := collect.CheckItemPath(f); err != nil {
+			return fmt.Errorf("allowed_files: %w (give absolute, clean paths)", err)
+		}
 	}
 	if c.CAFile != "" {
 		if _, err := os.Stat(c.CAFile); errors.Is(err, fs.ErrNotExist) {

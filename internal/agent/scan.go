@@ -116,8 +116,13 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 		}
 		return fail(kind, err)
 	}
+	if len(h.Items) > 0 {
+		// Only catalogue items are collected; CollectItems refuses the
+		// rest in their results without running anything.
+		rep.Items = collect.CollectItems(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, h.Items, a.cfg.AllowedFiles)
+	}
 	rep.FinishedAt = time.Now().UTC()
-	log.Info("scan done", "os", rep.System.OS.ID+" "+rep.System.OS.VersionID, "packages", len(rep.Packages),
+	log.Info("scan done", "os", rep.System.OS.ID+" "+rep.System.OS.VersionID, "packages", len(rep.Packages), "items", len(rep.Items),
 		"ms", rep.FinishedAt.Sub(rep.StartedAt).Milliseconds())
 	return rep
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
@@ -27,6 +28,12 @@ type Service struct {
 	Now    func() time.Time
 	// Matcher turns inventories into findings; nil disables matching.
 	Matcher *match.Matcher
+	// NoBackground turns off background re-evaluation (tests that want
+	// to control when it runs call ReevaluateWorkspace themselves).
+	NoBackground bool
+
+	reevalMu      sync.Mutex
+	reevalPending map[int64]bool
 }
 
 // New returns a Service; now may be nil for the wall clock.
