@@ -109,6 +109,15 @@ func runDemo(cmd *cobra.Command, f *serverFlags, listen string) error {
 	if err != nil {
 		return err
 	}
+	if err := assignDemoBaseline(ctx, b); err != nil {
+		return err
+	}
+	// The first scan places each host in its groups; the second collects
+	// the items the checks of those groups need, as an hourly agent would
+	// from its second run on.
+	if _, err := a.ScanOnce(ctx); err != nil {
+		return fmt.Errorf("demo scan: %w", err)
+	}
 	stats, err := a.ScanOnce(ctx)
 	if err != nil {
 		return fmt.Errorf("demo scan: %w", err)
@@ -234,4 +243,22 @@ func importDemoFeeds(ctx context.Context, b *backend, dataDir string) error {
 	}
 	_, err = im.ImportOSV(ctx, bundle.OSV)
 	return err
+}
+
+// assignDemoBaseline creates a dynamic group of every Linux host and
+// assigns it the built-in Linux baseline.
+func assignDemoBaseline(ctx context.Context, b *backend) error {
+	ws, err := b.store.FirstWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	actor := service.Actor{WorkspaceID: ws.ID, Role: domain.RoleAdmin, Login: "demo"}
+	name, desc := "Linux servers", "Every host whose scan found a Linux distribution."
+	expr := `os.family in ["debian", "redhat", "suse", "alpine", "linux"]`
+	b.svc.NoBackground = true // the scans that follow evaluate every host anyway
+	g, err := b.svc.SaveGroup(ctx, actor, 0, service.GroupInput{Name: &name, Description: &desc, Expression: &expr})
+	if err != nil {
+		return err
+	}
+	return b.svc.SetAssignments(ctx, actor, g.ID, []domain.Assignment{{Kind: domain.AssignPack, Ref: "linux-baseline"}})
 }

@@ -95,6 +95,11 @@ func StartReplay(rec *Recording, addr, user, password string) (*ReplayServer, er
 		file, _, _ := strings.Cut(key, "/") // "packages/debian" → "packages"
 		rs.probeKeys[cmd] = file
 	}
+	// Compliance item probes are recorded as item-<probe>; a host without
+	// a recording answers 127, which the agent reports as an item error.
+	for name, cmd := range collect.ItemCommands() {
+		rs.probeKeys[cmd] = "item-" + name
+	}
 	rs.srv = &ssh.Server{
 		Handler: rs.handle,
 		PasswordHandler: func(ctx ssh.Context, pw string) bool {
