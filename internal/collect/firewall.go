@@ -24,7 +24,9 @@ var firewallItem = itemProbe{
 
 // Firewall is the value of the firewall probe.
 type Firewall struct {
-	Services   map[string]string `json:"services"`
+	Services map[string]string `json:"services"`
+	// Enabled is each unit's boot state (enabled, disabled, not-found ...).
+	Enabled    map[string]string `json:"enabled"`
 	Active     []string          `json:"active"`
 	AnyActive  bool              `json:"any_active"`
 	UFWEnabled string            `json:"ufw_enabled"`
@@ -36,7 +38,7 @@ func ParseFirewall(out []byte) (Firewall, error) {
 	if len(states) == 0 {
 		return Firewall{}, errors.New("parse firewall: no service state in output")
 	}
-	f := Firewall{Services: map[string]string{}, Active: []string{}, UFWEnabled: "unknown"}
+	f := Firewall{Services: map[string]string{}, Enabled: map[string]string{}, Active: []string{}, UFWEnabled: "unknown"}
 	for _, l := range rest {
 		if v, ok := strings.CutPrefix(l, "ENABLED="); ok {
 			switch strings.ToLower(strings.Trim(strings.TrimSpace(v), `"'`)) {
@@ -53,6 +55,7 @@ func ParseFirewall(out []byte) (Firewall, error) {
 			continue
 		}
 		f.Services[u] = s.active
+		f.Enabled[u] = s.enabled
 		if s.active == "active" && !(u == "ufw" && f.UFWEnabled == "no") {
 			f.Active = append(f.Active, u)
 		}

@@ -28,7 +28,10 @@ var timeSyncItem = itemProbe{
 
 // TimeSync is the value of the time_sync probe.
 type TimeSync struct {
-	Services     map[string]string `json:"services"`
+	Services map[string]string `json:"services"`
+	// Enabled is each unit's boot state (enabled, disabled, not-found ...):
+	// with it a check tells "installed but state unknown" from "absent".
+	Enabled      map[string]string `json:"enabled"`
 	Active       []string          `json:"active"`
 	AnyActive    bool              `json:"any_active"`
 	Synchronized string            `json:"synchronized"`
@@ -40,10 +43,11 @@ func ParseTimeSync(out []byte) (TimeSync, error) {
 	if len(states) == 0 {
 		return TimeSync{}, errors.New("parse time_sync: no service state in output")
 	}
-	t := TimeSync{Services: map[string]string{}, Active: []string{}, Synchronized: "unknown"}
+	t := TimeSync{Services: map[string]string{}, Enabled: map[string]string{}, Active: []string{}, Synchronized: "unknown"}
 	for _, u := range timeSyncUnits {
 		if s, ok := states[u]; ok {
 			t.Services[u] = s.active
+			t.Enabled[u] = s.enabled
 			if s.active == "active" {
 				t.Active = append(t.Active, u)
 			}
