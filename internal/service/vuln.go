@@ -31,14 +31,22 @@ func (s *Service) matchHost(ctx context.Context, workspaceID, hostID int64, unch
 	if h.LastSuccessAt == nil {
 		return store.SyncStats{}, nil // nothing known to be installed yet
 	}
-	pkgs, err := s.Store.HostPackages(ctx, workspaceID, hostID)
+	res := &match.Result{}
+	has, err := s.Matcher.HasData(ctx, h.OS())
 	if err != nil {
 		return store.SyncStats{}, err
 	}
-	res, err := s.Matcher.Match(ctx, h.OS(), pkgs)
-	if err != nil {
-		return store.SyncStats{}, fmt.Errorf("match host %d: %w", hostID, err)
+	if has {
+		pkgs, err := s.Store.HostPackages(ctx, workspaceID, hostID)
+		if err != nil {
+			return store.SyncStats{}, err
+		}
+		if res, err = s.Matcher.Match(ctx, h.OS(), pkgs); err != nil {
+			return store.SyncStats{}, fmt.Errorf("match host %d: %w", hostID, err)
+		}
 	}
+	// With no data the sync still runs (on an empty set): findings raised
+	// before their advisories were removed must resolve.
 	st, err := s.Store.SyncFindings(ctx, workspaceID, hostID, res.Findings, s.Now())
 	if err != nil {
 		return st, err

@@ -160,6 +160,25 @@ func (m *Matcher) indexesFor(ctx context.Context, patterns []string) (map[string
 	return out, missing, nil
 }
 
+// HasData reports whether any advisories are imported for the host's OS:
+// without them a match finds nothing, and reading the host's packages can
+// be skipped.
+func (m *Matcher) HasData(ctx context.Context, os inventory.OS) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.refresh(ctx); err != nil {
+		return false, err
+	}
+	for _, pat := range osv.Ecosystems(os, osv.Options{}) {
+		for eco := range m.gens {
+			if osv.MatchEcosystem(pat, eco) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // Result is the outcome of matching one host.
 type Result struct {
 	Findings []vuln.Finding
