@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/jsontok"
 )
 
 // Catalog is the catalogue's header and what decoding it found.
@@ -108,12 +109,12 @@ func Decode(r io.Reader, fn func(*vuln.KEV) error) (Catalog, error) {
 		return cat, fmt.Errorf("kev: decode: %w", err)
 	}
 	dec := json.NewDecoder(in)
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := jsontok.ExpectDelim(dec, '{'); err != nil {
 		return cat, fmt.Errorf("kev: decode: %w", err)
 	}
 	sawList := false
 	for dec.More() {
-		key, err := readKey(dec)
+		key, err := jsontok.ReadKey(dec)
 		if err != nil {
 			return cat, fmt.Errorf("kev: decode: %w", err)
 		}
@@ -135,13 +136,13 @@ func Decode(r io.Reader, fn func(*vuln.KEV) error) (Catalog, error) {
 			sawList = true
 			err = decodeList(dec, &cat, fn)
 		default:
-			err = skipValue(dec)
+			err = jsontok.SkipValue(dec)
 		}
 		if err != nil {
 			return cat, fmt.Errorf("kev: decode %q: %w", key, err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := jsontok.ExpectDelim(dec, '}'); err != nil {
 		return cat, fmt.Errorf("kev: decode: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -157,7 +158,7 @@ func Decode(r io.Reader, fn func(*vuln.KEV) error) (Catalog, error) {
 }
 
 func decodeList(dec *json.Decoder, cat *Catalog, fn func(*vuln.KEV) error) error {
-	if err := expectDelim(dec, '['); err != nil {
+	if err := jsontok.ExpectDelim(dec, '['); err != nil {
 		return err
 	}
 	for i := 0; dec.More(); i++ {
@@ -185,7 +186,7 @@ func decodeList(dec *json.Decoder, cat *Catalog, fn func(*vuln.KEV) error) error
 		}
 		cat.Delivered++
 	}
-	return expectDelim(dec, ']')
+	return jsontok.ExpectDelim(dec, ']')
 }
 
 // open gunzips r when it starts with the gzip magic bytes.
@@ -199,50 +200,4 @@ func open(r io.Reader) (io.Reader, error) {
 		return gzip.NewReader(br)
 	}
 	return br, nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err == io.EOF {
-		return fmt.Errorf("expected %q, got end of input: %w", want, io.ErrUnexpectedEOF)
-	}
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, got %v", want, tok)
-	}
-	return nil
-}
-
-func readKey(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	key, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("expected an object key, got %v", tok)
-	}
-	return key, nil
-}
-
-// skipValue discards one value (fields CISA may add) token by token.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }

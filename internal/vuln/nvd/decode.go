@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/jsontok"
 )
 
 // Page is the header of an API response page or a 2.0 feed file, and what
@@ -80,7 +81,7 @@ func (p *Page) skip(e RecordError) {
 func DecodeStream(r io.Reader, fn func(*vuln.CVE) error) (Page, error) {
 	var p Page
 	dec := json.NewDecoder(r)
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := jsontok.ExpectDelim(dec, '{'); err != nil {
 		return p, fmt.Errorf("nvd: decode: %w", err)
 	}
 	var (
@@ -90,7 +91,7 @@ func DecodeStream(r io.Reader, fn func(*vuln.CVE) error) (Page, error) {
 		sawVulns  bool
 	)
 	for dec.More() {
-		key, err := readKey(dec)
+		key, err := jsontok.ReadKey(dec)
 		if err != nil {
 			return p, fmt.Errorf("nvd: decode: %w", err)
 		}
@@ -126,7 +127,7 @@ func DecodeStream(r io.Reader, fn func(*vuln.CVE) error) (Page, error) {
 				ptr = &rec
 			}
 			if ptr == nil {
-				err = skipValue(dec)
+				err = jsontok.SkipValue(dec)
 				break
 			}
 			recFields++
@@ -141,7 +142,7 @@ func DecodeStream(r io.Reader, fn func(*vuln.CVE) error) (Page, error) {
 			return p, fmt.Errorf("nvd: decode %q: %w", key, err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := jsontok.ExpectDelim(dec, '}'); err != nil {
 		return p, fmt.Errorf("nvd: decode: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -158,7 +159,7 @@ func DecodeStream(r io.Reader, fn func(*vuln.CVE) error) (Page, error) {
 // decodeArray walks "vulnerabilities": [{"cve": {...}}, ...] one element
 // at a time.
 func decodeArray(dec *json.Decoder, p *Page, fn func(*vuln.CVE) error) error {
-	if err := expectDelim(dec, '['); err != nil {
+	if err := jsontok.ExpectDelim(dec, '['); err != nil {
 		return err
 	}
 	for i := 0; dec.More(); i++ {
@@ -175,7 +176,7 @@ func decodeArray(dec *json.Decoder, p *Page, fn func(*vuln.CVE) error) error {
 			return err
 		}
 	}
-	return expectDelim(dec, ']')
+	return jsontok.ExpectDelim(dec, ']')
 }
 
 // deliver converts one decoded record and hands it to fn, or records why it
@@ -249,51 +250,4 @@ func (c *CVE) field(key string) any {
 func isTypeError(err error) bool {
 	var te *json.UnmarshalTypeError
 	return err != nil && errors.As(err, &te)
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			return fmt.Errorf("expected %q, got end of input: %w", want, io.ErrUnexpectedEOF)
-		}
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("expected %q, got %v", want, tok)
-	}
-	return nil
-}
-
-func readKey(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", err
-	}
-	key, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("expected an object key, got %v", tok)
-	}
-	return key, nil
-}
-
-// skipValue discards one value token by token, so an unknown top-level
-// field costs no more memory than its largest scalar.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }
