@@ -232,5 +232,9 @@ func (a *app) renderHostPage(w http.ResponseWriter, r *http.Request, rq *request
 		a.serverError(w, r, rq, "host page", err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "host", pageData{Title: h.Name, Nav: "hosts", Req: rq, Data: p})
+	flash := ""
+	if r.URL.Query().Get("labels") == "saved" {
+		flash = "Labels saved. Dynamic group membership follows them from the host's next scan."
+	}
+	a.render(w, r, http.StatusOK, "host", pageData{Title: h.Name, Nav: "hosts", Req: rq, Flash: flash, Data: p})
 }

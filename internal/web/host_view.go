@@ -32,6 +32,7 @@ type hostPage struct {
 	// SnapshotLimit is how many scans the history shows at most.
 	SnapshotLimit int
 	Vulns         hostVulns
+	Compliance    hostCompliance
 }
 
 // hostVulns is the host's open findings, most severe first.
@@ -120,6 +121,9 @@ func (a *app) hostPage(r *http.Request, rq *request, h *domain.Host) (*hostPage,
 		return nil, err
 	}
 	if p.Vulns, err = a.hostVulns(r, rq, h, now); err != nil {
+		return nil, err
+	}
+	if p.Compliance, err = a.hostCompliance(ctx, rq, h); err != nil {
 		return nil, err
 	}
 	snaps, err := a.svc.Store.ListSnapshots(ctx, rq.Actor.WorkspaceID, h.ID, snapshotLimit)

@@ -87,7 +87,8 @@ func (a *app) handleStatic(w http.ResponseWriter, r *http.Request) {
 // partials plus that page's blocks.
 type templates struct{ pages map[string]*template.Template }
 
-var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark"}
+var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark",
+	"compliance", "check", "groups", "group"}
 
 func loadTemplates(as *assets) (*templates, error) {
 	funcs := template.FuncMap{
@@ -116,7 +117,7 @@ func loadTemplates(as *assets) (*templates, error) {
 // pageData is what every page template gets.
 type pageData struct {
 	Title string
-	Nav   string   // active navigation entry: "hosts", "vulns" or "settings"
+	Nav   string   // active navigation entry: "hosts", "vulns", "compliance" or "settings"
 	Req   *request // nil when logged out
 	Flash string
 	Data  any

@@ -4,7 +4,9 @@
 // htmx; templates and static assets are embedded in the binary.
 //
 // It also lists the workspace's vulnerabilities and their findings, and
-// lets operators mark findings as accepted risk or false positive.
+// lets operators mark findings as accepted risk or false positive; and it
+// shows compliance: scores, check results per check and per host, the
+// groups checks are assigned to, and host labels.
 //
 // The app calls the service layer for everything and httpx for
 // authentication (session cookie + CSRF token), so the rules about who may
@@ -84,6 +86,15 @@ func (a *app) routes() http.Handler {
 	m.Handle("GET /vulnerabilities/{id}", a.user(a.handleVuln))
 	m.Handle("GET /findings/{id}/mark", a.user(a.handleMarkForm))
 	m.Handle("POST /findings/{id}/mark", a.user(a.handleMark))
+	m.Handle("POST /hosts/{id}/labels", a.user(a.handleSetLabels))
+	m.Handle("GET /compliance", a.user(a.handleCompliance))
+	m.Handle("GET /compliance/checks/{id}", a.user(a.handleCheck))
+	m.Handle("GET /groups", a.user(a.handleGroups))
+	m.Handle("POST /groups", a.user(a.handleCreateGroup))
+	m.Handle("GET /groups/{id}", a.user(a.handleGroup))
+	m.Handle("POST /groups/{id}", a.user(a.handleUpdateGroup))
+	m.Handle("POST /groups/{id}/delete", a.user(a.handleDeleteGroup))
+	m.Handle("POST /groups/{id}/assignments", a.user(a.handleSetAssignments))
 	m.Handle("GET /settings", http.RedirectHandler("/settings/credentials", http.StatusSeeOther))
 	m.Handle("GET /settings/credentials", a.user(a.handleCredentials))
 	m.Handle("POST /settings/credentials/default", a.user(a.handleSetDefaultCredential))
