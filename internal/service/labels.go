@@ -37,5 +37,8 @@ func (s *Service) SetHostLabels(ctx context.Context, a Actor, hostID int64, labe
 		return err
 	}
 	s.Log.Info("host labels set", "workspace_id", a.WorkspaceID, "host_id", hostID, "labels", len(labels), "by", a.Login)
+	// Labels feed group expressions: re-evaluate rather than wait for the
+	// host's next scan.
+	s.reevaluateLater(a.WorkspaceID)
 	return nil
 }

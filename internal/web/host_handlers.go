@@ -234,7 +234,7 @@ func (a *app) renderHostPage(w http.ResponseWriter, r *http.Request, rq *request
 	}
 	flash := ""
 	if r.URL.Query().Get("labels") == "saved" {
-		flash = "Labels saved. Dynamic group membership follows them from the host's next scan."
+		flash = "Labels saved. Groups and checks are re-evaluated in the background."
 	}
 	a.render(w, r, http.StatusOK, "host", pageData{Title: h.Name, Nav: "hosts", Req: rq, Flash: flash, Data: p})
 }
