@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -68,7 +69,9 @@ func runDemo(cmd *cobra.Command, f *serverFlags, listen string) error {
 		// throwaway local instance and saves copying a random one.
 		os.Setenv("VIGIL_ADMIN_PASSWORD", "vigil-demo")
 	}
-	b, err := openBackend(ctx, f, cmd.ErrOrStderr(), out)
+	// The demo prints its login below; the bootstrap message would only
+	// repeat it.
+	b, err := openBackend(ctx, f, cmd.ErrOrStderr(), io.Discard)
 	if err != nil {
 		return err
 	}
