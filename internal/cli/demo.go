@@ -258,7 +258,6 @@ func assignDemoBaseline(ctx context.Context, b *backend) error {
 	actor := service.Actor{WorkspaceID: ws.ID, Role: domain.RoleAdmin, Login: "demo"}
 	name, desc := "Linux servers", "Every host whose scan found a Linux distribution."
 	expr := `os.family in ["debian", "redhat", "suse", "alpine", "linux"]`
-	b.svc.NoBackground = true // the scans that follow evaluate every host anyway
 	g, err := b.svc.SaveGroup(ctx, actor, 0, service.GroupInput{Name: &name, Description: &desc, Expression: &expr})
 	if err != nil {
 		return err
