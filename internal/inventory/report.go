@@ -58,12 +58,72 @@ const (
 
 // System is what the probes learned about the machine itself.
 type System struct {
-	Hostname string `json:"hostname,omitempty"`
-	OS       OS     `json:"os"`
-	Kernel   Kernel `json:"kernel"`
-	Uptime   Uptime `json:"uptime"`
-	CPU      CPU    `json:"cpu"`
-	Memory   Memory `json:"memory"`
+	Hostname string   `json:"hostname,omitempty"`
+	OS       OS       `json:"os"`
+	Kernel   Kernel   `json:"kernel"`
+	Uptime   Uptime   `json:"uptime"`
+	CPU      CPU      `json:"cpu"`
+	Memory   Memory   `json:"memory"`
+	Hardware Hardware `json:"hardware"`
+	// Filesystems are the mounted block-device file systems with usage.
+	Filesystems []Filesystem `json:"filesystems,omitempty"`
+	Network     Network      `json:"network"`
+}
+
+// Hardware is what DMI and the kernel say about the machine. Serial and
+// UUID need root on most distributions; without it they stay empty.
+type Hardware struct {
+	Vendor         string `json:"vendor,omitempty"`
+	Product        string `json:"product,omitempty"`
+	Serial         string `json:"serial,omitempty"`
+	UUID           string `json:"uuid,omitempty"`
+	BIOSVersion    string `json:"bios_version,omitempty"`
+	Virtualization string `json:"virtualization,omitempty"` // none, kvm, vmware, xen, microsoft, container kinds ...
+	// Cloud is aws, azure, gcp, other or on-prem, judged from DMI hints
+	// without calling any metadata service.
+	Cloud string `json:"cloud,omitempty"`
+}
+
+// Filesystem is one mounted file system and its usage, in bytes.
+type Filesystem struct {
+	Device     string `json:"device"`
+	Mountpoint string `json:"mountpoint"`
+	Type       string `json:"type"`
+	SizeBytes  uint64 `json:"size_bytes"`
+	UsedBytes  uint64 `json:"used_bytes"`
+	AvailBytes uint64 `json:"avail_bytes"`
+}
+
+// Network is the host's interfaces, routes, resolvers and listening sockets.
+type Network struct {
+	Interfaces   []Interface `json:"interfaces,omitempty"`
+	DefaultRoute *Route      `json:"default_route,omitempty"`
+	DNSServers   []string    `json:"dns_servers,omitempty"`
+	Listening    []Listener  `json:"listening,omitempty"`
+}
+
+// Interface is one network interface.
+type Interface struct {
+	Name      string   `json:"name"`
+	MAC       string   `json:"mac,omitempty"`
+	Addresses []string `json:"addresses,omitempty"` // CIDR form
+	Up        bool     `json:"up"`
+	MTU       int      `json:"mtu,omitempty"`
+}
+
+// Route is a routing table entry.
+type Route struct {
+	Gateway   string `json:"gateway,omitempty"`
+	Interface string `json:"interface,omitempty"`
+}
+
+// Listener is a listening TCP or UDP socket. Process names need root and
+// are left empty without it.
+type Listener struct {
+	Proto   string `json:"proto"` // tcp, tcp6, udp, udp6
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+	Process string `json:"process,omitempty"`
 }
 
 // OS is the normalised operating system identity, mostly from os-release.
