@@ -51,6 +51,10 @@ var systemProbes = []Probe{
 	uptimeProbe,
 	cpuProbe,
 	memoryProbe,
+	hardwareProbe,
+	filesystemsProbe,
+	networkProbe,
+	listeningProbe,
 }
 
 var packageProbes = map[string]Probe{

@@ -74,6 +74,10 @@ func debianHost(t *testing.T) *fakeRunner {
 		cmds["uptime"]:          string(fixture(t, "jc/linux-proc/uptime")),
 		cmds["cpu"]:             string(fixture(t, "jc/linux-proc/cpuinfo2")),
 		cmds["memory"]:          string(fixture(t, "jc/linux-proc/meminfo")),
+		cmds["hardware"]:        string(recording(t, "hardware")),
+		cmds["filesystems"]:     string(recording(t, "filesystems")),
+		cmds["network"]:         string(recording(t, "network")),
+		cmds["listening"]:       string(recording(t, "listening")),
 		cmds["packages/debian"]: string(fixture(t, "osv-scalibr/var/lib/dpkg/status.debian-12-excerpt")),
 	}}
 }
@@ -95,7 +99,7 @@ func probeErr(rs []inventory.ProbeResult, name string) string {
 	return "<no probe " + name + ">"
 }
 
-var allProbes = []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "packages"}
+var allProbes = []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening", "packages"}
 
 func TestScanDebianHost(t *testing.T) {
 	r := debianHost(t)
@@ -122,6 +126,10 @@ func TestScanDebianHost(t *testing.T) {
 	}
 	if len(rep.Packages) != 7 || rep.Packages[0].Name != "accountsservice" {
 		t.Errorf("packages: got %d, first %+v", len(rep.Packages), rep.Packages)
+	}
+	if sys.Hardware.Virtualization != "docker" || len(sys.Filesystems) != 1 || len(sys.Network.Interfaces) != 4 ||
+		sys.Network.DefaultRoute == nil || len(sys.Network.DNSServers) != 1 || len(sys.Network.Listening) != 11 {
+		t.Errorf("hardware, file systems or network missing: %+v", sys)
 	}
 }
 
@@ -232,7 +240,7 @@ func TestScanPackageFamily(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	cmds := Commands()
-	want := []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "packages/debian", "packages/redhat", "packages/alpine"}
+	want := []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening", "packages/debian", "packages/redhat", "packages/alpine"}
 	if len(cmds) != len(want) {
 		t.Errorf("Commands() has %d entries, want %d: %v", len(cmds), len(want), cmds)
 	}

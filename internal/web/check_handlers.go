@@ -163,5 +163,9 @@ func (a *app) handleCheck(w http.ResponseWriter, r *http.Request, rq *request) {
 				Reason: c.Reason, At: newWhen(c.At, now)})
 		}
 	}
-	a.render(w, r, code, "check", pageData{Title: p.Title, Nav: "compliance", Req: rq, Data: p})
+	flash := ""
+	if r.URL.Query().Get("saved") == "1" {
+		flash = "Check saved. Hosts in the groups it is assigned to are re-evaluated in the background."
+	}
+	a.render(w, r, code, "check", pageData{Title: p.Title, Nav: "compliance", Req: rq, Flash: flash, Data: p})
 }

@@ -128,7 +128,11 @@ func (a *app) handleCompliance(w http.ResponseWriter, r *http.Request, rq *reque
 		}
 		return a.Title < b.Title
 	})
-	a.render(w, r, code, "compliance", pageData{Title: "Compliance", Nav: "compliance", Req: rq, Data: p})
+	flash := ""
+	if id := r.URL.Query().Get("deleted"); id != "" {
+		flash = "Check " + id + " deleted. Its results disappear at the next evaluation."
+	}
+	a.render(w, r, code, "compliance", pageData{Title: "Compliance", Nav: "compliance", Req: rq, Flash: flash, Data: p})
 }
 
 // trends reads the status history under the filter and returns each

@@ -88,7 +88,7 @@ func (a *app) handleStatic(w http.ResponseWriter, r *http.Request) {
 type templates struct{ pages map[string]*template.Template }
 
 var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark",
-	"compliance", "check", "groups", "group"}
+	"compliance", "check", "check_edit", "groups", "group"}
 
 func loadTemplates(as *assets) (*templates, error) {
 	funcs := template.FuncMap{
@@ -96,6 +96,9 @@ func loadTemplates(as *assets) (*templates, error) {
 		"csrfField": func() string { return httpx.CSRFField },
 		"vulnURL":   vulnURL,
 		"markCtx":   newMarkCtx,
+		"checkURL":  checkURL,
+		"inc":       func(i int) int { return i + 1 },
+		"textField": func(name, label, value, err string) textFieldView { return textFieldView{name, label, value, err} },
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
