@@ -55,10 +55,14 @@ func (c *compiledCache) compileCheck(ch *compliance.Check) (*compliance.Program,
 type checkSet struct {
 	packs  map[string][]*compliance.Check // pack ID → checks
 	checks map[string]*compliance.Check   // check ID → check
+	// compiled holds the built-in checks' programs, compiled once with
+	// their packs; custom checks go through the compiled cache.
+	compiled map[*compliance.Check]*compliance.Program
 }
 
 func (s *Service) checkSet(ctx context.Context, workspaceID int64) (*checkSet, error) {
-	cs := &checkSet{packs: map[string][]*compliance.Check{}, checks: map[string]*compliance.Check{}}
+	cs := &checkSet{packs: map[string][]*compliance.Check{}, checks: map[string]*compliance.Check{},
+		compiled: map[*compliance.Check]*compliance.Program{}}
 	builtin, err := compliance.Builtin()
 	if err != nil {
 		return nil, fmt.Errorf("built-in packs: %w", err)
@@ -68,6 +72,7 @@ func (s *Service) checkSet(ctx context.Context, workspaceID int64) (*checkSet, e
 			c := &cp.Pack.Checks[i]
 			cs.packs[cp.Pack.ID] = append(cs.packs[cp.Pack.ID], c)
 			cs.checks[c.ID] = c
+			cs.compiled[c] = cp.Programs[i]
 		}
 	}
 	custom, err := s.Store.ListChecks(ctx, workspaceID)
@@ -165,7 +170,10 @@ func (s *Service) EvaluateHost(ctx context.Context, workspaceID, hostID int64, r
 	var results []domain.CheckResult
 	for _, c := range cs.assigned(as, in) {
 		res := domain.CheckResult{CheckID: c.ID}
-		prg, err := programs.compileCheck(c)
+		prg, err := cs.compiled[c], error(nil)
+		if prg == nil {
+			prg, err = programs.compileCheck(c)
+		}
 		if err != nil {
 			res.Status, res.Reason = domain.CheckError, "the check does not compile: "+err.Error()
 		} else {
