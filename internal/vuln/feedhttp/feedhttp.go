@@ -87,6 +87,9 @@ func (d *Downloader) Get(ctx context.Context, prev Validators) (body []byte, v V
 		if err == nil {
 			return body, v, notModified, nil
 		}
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			return nil, v, false, fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
 		var se *StatusError
 		retry := !errors.Is(err, ErrTooBig) && (!errors.As(err, &se) || se.retryable())
 		if !retry || ctx.Err() != nil || attempt >= retries {

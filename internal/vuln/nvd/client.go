@@ -188,8 +188,12 @@ func (c *Client) page(ctx context.Context, q url.Values, start, size int, fn fun
 		if err == nil {
 			return p, nil
 		}
+		if ctx.Err() != nil {
+			// The reply may have raced the cancellation; say it was cancelled.
+			return p, fmt.Errorf("startIndex %d: %w (%v)", start, ctx.Err(), err)
+		}
 		var cb *callbackError
-		if errors.As(err, &cb) || ctx.Err() != nil || attempt >= retries {
+		if errors.As(err, &cb) || attempt >= retries {
 			return p, fmt.Errorf("startIndex %d: %w", start, err)
 		}
 		delay, ok := retryDelay(err, attempt, c.retryBase(), c.maxBackoff())

@@ -92,6 +92,9 @@ func (c *Client) Download(ctx context.Context, ecosystem, dst string) (changed b
 			return changed, nil
 		}
 		lastErr = err
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			return false, fmt.Errorf("osv: download %s: %w (%v)", u, ctx.Err(), err)
+		}
 		if !retry || attempt >= retries || ctx.Err() != nil {
 			return false, fmt.Errorf("osv: download %s: %w", u, err)
 		}
