@@ -6,6 +6,7 @@ import "time"
 const (
 	TransportSSH   = "ssh"
 	TransportLocal = "local" // the machine the agent runs on
+	TransportWinRM = "winrm" // Windows Remote Management (WS-Management over HTTP/HTTPS)
 )
 
 // AgentConfig is the body of GET /api/v1/agent/config: what one agent must
@@ -48,10 +49,39 @@ type HostSpec struct {
 	Credential     *Credential `json:"credential,omitempty"`
 	// Items are the catalogue items the host's compliance checks need.
 	Items []ItemRequest `json:"items,omitempty"`
+	// Sudo allows the documented privileged probes to run through
+	// `sudo -n` (never a password prompt). Off by default: those probes
+	// then report "needs privilege" and the scan still succeeds.
+	Sudo bool `json:"sudo,omitempty"`
+	// LegacyAlgorithms re-enables old SSH key exchanges and ciphers
+	// (diffie-hellman-group1/14-sha1, ssh-rsa with SHA-1, CBC) for old hosts.
+	LegacyAlgorithms bool `json:"legacy_algorithms,omitempty"`
+	// Jump is a bastion the SSH connection goes through, when set.
+	Jump *JumpHost `json:"jump,omitempty"`
+	// WinRM holds the Windows Remote Management options (transport winrm).
+	WinRM *WinRMOptions `json:"winrm,omitempty"`
+}
+
+// JumpHost is an SSH bastion: the agent logs into it and opens a direct
+// TCP channel to the target through it; nothing runs on the bastion.
+type JumpHost struct {
+	Address    string      `json:"address"`
+	Port       int         `json:"port,omitempty"`
+	HostKey    string      `json:"host_key,omitempty"` // pinned like HostSpec.HostKey
+	Credential *Credential `json:"credential,omitempty"`
+}
+
+// WinRMOptions says how to talk WS-Management to a Windows host.
+type WinRMOptions struct {
+	HTTPS    bool   `json:"https"`              // port 5986 by default, else 5985
+	Insecure bool   `json:"insecure,omitempty"` // skip TLS verification (self-signed listener)
+	CAPEM    string `json:"ca_pem,omitempty"`   // trust this CA for the listener's certificate
+	Auth     string `json:"auth,omitempty"`     // ntlm (default) or basic
 }
 
 // Credential is a decrypted login, sent only over the agent's authenticated
-// channel. Its String method never prints secrets.
+// channel. Its String method never prints secrets. Any field may instead be
+// a reference "vault:<path>#<key>" that the agent resolves at scan time.
 type Credential struct {
 	Username   string `json:"username"`
 	Password   string `json:"password,omitempty"`

@@ -174,6 +174,12 @@ const (
 	EcosystemDeb = "deb"
 	EcosystemRPM = "rpm"
 	EcosystemAPK = "apk"
+	// EcosystemPyPI is a Python distribution installed system-wide
+	// (dist-info/egg-info metadata in site-packages).
+	EcosystemPyPI = "pypi"
+	// EcosystemWindows is a program from the Windows Uninstall registry
+	// keys (matched by CPE, not by a distribution's advisories).
+	EcosystemWindows = "windows"
 )
 
 // Package is one installed package. Epoch, Version and Release are kept apart
@@ -300,7 +306,7 @@ func (r *HostReport) Validate() error {
 			return bad(fmt.Sprintf("packages[%d].name", i), "required")
 		}
 		switch p.Ecosystem {
-		case EcosystemDeb, EcosystemRPM, EcosystemAPK:
+		case EcosystemDeb, EcosystemRPM, EcosystemAPK, EcosystemPyPI, EcosystemWindows:
 		default:
 			return bad(fmt.Sprintf("packages[%d].ecosystem", i), "unknown ecosystem %q", p.Ecosystem)
 		}

@@ -213,7 +213,7 @@ func (m *Matcher) Match(ctx context.Context, os inventory.OS, pkgs []inventory.P
 			continue // a version scheme this build cannot order: never guess
 		}
 		ix := ixs[eco]
-		for _, g := range groupPackages(eco, pkgs) {
+		for _, g := range groupPackages(eco, scheme, pkgs) {
 			for _, e := range ix.byPkg[g.name] {
 				r, err := ix.evaluate(e, cmp, g.version)
 				if err != nil || !r.Affected {
@@ -284,10 +284,15 @@ type group struct {
 	binaries      []string
 }
 
-func groupPackages(eco string, pkgs []inventory.Package) []group {
+func groupPackages(eco, scheme string, pkgs []inventory.Package) []group {
 	idx := map[[2]string]int{}
 	var out []group
 	for _, p := range pkgs {
+		if p.Ecosystem != scheme {
+			// A Python distribution or a Windows program never answers to a
+			// distribution's advisory, even when the names collide.
+			continue
+		}
 		name, ver := osv.PackageKey(eco, p)
 		k := [2]string{name, ver}
 		if i, ok := idx[k]; ok {
