@@ -105,8 +105,11 @@ type Host struct {
 	Transport    string
 	Demo         bool // a replayed demo host, labelled as such in the UI
 	HostKey      string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Options are the per-host transport settings (sudo, legacy SSH
+	// algorithms, jump host, WinRM). Stored as one JSON column.
+	Options   HostOptions
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	LastScanAt    *time.Time // last report of any status
 	LastSuccessAt *time.Time // last report with status ok
@@ -119,6 +122,27 @@ type Host struct {
 	OSIDLike      string // os-release ID_LIKE, space-separated
 	Kernel        string
 	PackageCount  int
+}
+
+// HostOptions are the per-host transport settings an operator may set.
+type HostOptions struct {
+	// Sudo lets the documented privileged probes run through `sudo -n`.
+	Sudo bool `json:"sudo,omitempty"`
+	// LegacyAlgorithms re-enables old SSH key exchanges and ciphers.
+	LegacyAlgorithms bool `json:"legacy_algorithms,omitempty"`
+	// Jump is an SSH bastion to connect through.
+	Jump *JumpHost `json:"jump,omitempty"`
+	// WinRM holds the WS-Management settings of a winrm host.
+	WinRM *inventory.WinRMOptions `json:"winrm,omitempty"`
+}
+
+// JumpHost is a bastion; its login is a stored credential of the same
+// workspace (nil: the host's own credential).
+type JumpHost struct {
+	Address      string `json:"address"`
+	Port         int    `json:"port,omitempty"`
+	HostKey      string `json:"host_key,omitempty"`
+	CredentialID *int64 `json:"credential_id,omitempty"`
 }
 
 // OS returns the host's operating system identity as last reported.
@@ -157,6 +181,8 @@ type HostInput struct {
 	// ResetHostKey forgets the pinned SSH host key so that the next scan
 	// pins the key the host now presents. For an intentional key rotation.
 	ResetHostKey bool `json:"reset_host_key"`
+	// Options replaces the host's transport options when given.
+	Options *HostOptions `json:"options"`
 }
 
 // HasSecret reports whether the input carries a login secret.
@@ -185,11 +211,25 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 	if in.CredentialID != nil {
 		h.CredentialID = in.CredentialID
 	}
+	if in.Options != nil {
+		h.Options = *in.Options
+	}
 	if h.Transport == "" {
 		h.Transport = inventory.TransportSSH
 	}
 	if h.Port == 0 && h.Transport == inventory.TransportSSH {
 		h.Port = 22
+	}
+	if h.Transport == inventory.TransportWinRM {
+		if h.Options.WinRM == nil {
+			h.Options.WinRM = &inventory.WinRMOptions{HTTPS: true}
+		}
+		if h.Port == 0 {
+			h.Port = 5985
+			if h.Options.WinRM.HTTPS {
+				h.Port = 5986
+			}
+		}
 	}
 	if h.Name == "" && h.Address != "" {
 		h.Name = h.Address
@@ -199,10 +239,10 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 		return Errorf(EINVALID, "name: required")
 	case len(h.Name) > 255:
 		return Errorf(EINVALID, "name: longer than 255 characters")
-	case h.Transport != inventory.TransportSSH && h.Transport != inventory.TransportLocal:
-		return Errorf(EINVALID, "transport: must be %q or %q", inventory.TransportSSH, inventory.TransportLocal)
-	case h.Transport == inventory.TransportSSH && h.Address == "":
-		return Errorf(EINVALID, "address: required for ssh hosts")
+	case h.Transport != inventory.TransportSSH && h.Transport != inventory.TransportLocal && h.Transport != inventory.TransportWinRM:
+		return Errorf(EINVALID, "transport: must be %q, %q or %q", inventory.TransportSSH, inventory.TransportWinRM, inventory.TransportLocal)
+	case h.Transport != inventory.TransportLocal && h.Address == "":
+		return Errorf(EINVALID, "address: required for %s hosts", h.Transport)
 	case h.Port < 0 || h.Port > 65535:
 		return Errorf(EINVALID, "port: must be between 1 and 65535")
 	case strings.ContainsAny(h.Address, " /\\@"):
@@ -217,6 +257,9 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 	if in.HasSecret() && (in.Username == nil || strings.TrimSpace(*in.Username) == "") {
 		return Errorf(EINVALID, "username: required with a password or private key")
 	}
+	if err := h.Options.validate(h.Transport); err != nil {
+		return err
+	}
 	if in.ResetHostKey {
 		h.HostKey = ""
 	}
@@ -225,6 +268,35 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 }
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
+
+func (o *HostOptions) validate(transport string) error {
+	if o.Jump != nil {
+		j := o.Jump
+		j.Address = strings.TrimSpace(j.Address)
+		switch {
+		case transport != inventory.TransportSSH:
+			return Errorf(EINVALID, "options.jump: only ssh hosts go through a jump host")
+		case j.Address == "" || strings.ContainsAny(j.Address, " /\\@"):
+			return Errorf(EINVALID, "options.jump.address: must be a host name or IP address")
+		case j.Port < 0 || j.Port > 65535:
+			return Errorf(EINVALID, "options.jump.port: must be between 1 and 65535")
+		}
+		if j.Port == 0 {
+			j.Port = 22
+		}
+	}
+	if o.WinRM != nil {
+		if transport != inventory.TransportWinRM {
+			o.WinRM = nil // settings of a transport the host no longer uses
+		} else if a := o.WinRM.Auth; a != "" && a != "ntlm" && a != "basic" {
+			return Errorf(EINVALID, "options.winrm.auth: must be ntlm or basic")
+		}
+	}
+	if (o.Sudo || o.LegacyAlgorithms) && transport != inventory.TransportSSH {
+		return Errorf(EINVALID, "options.sudo, options.legacy_algorithms: only for ssh hosts")
+	}
+	return nil
+}
 
 // Snapshot is one stored host report.
 type Snapshot struct {

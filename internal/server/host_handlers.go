@@ -14,25 +14,26 @@ import (
 
 // hostJSON is the REST shape of a host. Credentials are never included.
 type hostJSON struct {
-	ID                 int64      `json:"id"`
-	Name               string     `json:"name"`
-	Address            string     `json:"address"`
-	Port               int        `json:"port"`
-	Transport          string     `json:"transport"`
-	AgentID            *int64     `json:"agent_id"`
-	CredentialID       *int64     `json:"credential_id"`
-	Demo               bool       `json:"demo"`
-	HostKeyFingerprint string     `json:"host_key_fingerprint,omitempty"`
-	OS                 osJSON     `json:"os"`
-	Kernel             string     `json:"kernel"`
-	PackageCount       int        `json:"package_count"`
-	LastScanAt         *time.Time `json:"last_scan_at"`
-	LastSuccessAt      *time.Time `json:"last_success_at"`
-	LastError          string     `json:"last_error"`
-	LastErrorKind      string     `json:"last_error_kind,omitempty"`
-	Stale              bool       `json:"stale"`
-	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
+	ID                 int64              `json:"id"`
+	Name               string             `json:"name"`
+	Address            string             `json:"address"`
+	Port               int                `json:"port"`
+	Transport          string             `json:"transport"`
+	Options            domain.HostOptions `json:"options"`
+	AgentID            *int64             `json:"agent_id"`
+	CredentialID       *int64             `json:"credential_id"`
+	Demo               bool               `json:"demo"`
+	HostKeyFingerprint string             `json:"host_key_fingerprint,omitempty"`
+	OS                 osJSON             `json:"os"`
+	Kernel             string             `json:"kernel"`
+	PackageCount       int                `json:"package_count"`
+	LastScanAt         *time.Time         `json:"last_scan_at"`
+	LastSuccessAt      *time.Time         `json:"last_success_at"`
+	LastError          string             `json:"last_error"`
+	LastErrorKind      string             `json:"last_error_kind,omitempty"`
+	Stale              bool               `json:"stale"`
+	CreatedAt          time.Time          `json:"created_at"`
+	UpdatedAt          time.Time          `json:"updated_at"`
 }
 
 type osJSON struct {
@@ -43,7 +44,7 @@ type osJSON struct {
 
 func (s *Server) hostView(h *domain.Host, interval time.Duration) hostJSON {
 	return hostJSON{ID: h.ID, Name: h.Name, Address: h.Address, Port: h.Port, Transport: h.Transport,
-		AgentID: h.AgentID, CredentialID: h.CredentialID, Demo: h.Demo,
+		Options: h.Options, AgentID: h.AgentID, CredentialID: h.CredentialID, Demo: h.Demo,
 		HostKeyFingerprint: sshkey.Fingerprint(h.HostKey),
 		OS:                 osJSON{ID: h.OSID, VersionID: h.OSVersionID, Name: h.OSName},
 		Kernel:             h.Kernel, PackageCount: h.PackageCount, LastScanAt: h.LastScanAt, LastSuccessAt: h.LastSuccessAt,

@@ -59,20 +59,40 @@ func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version str
 	}
 	for _, h := range hosts {
 		spec := inventory.HostSpec{ID: h.ID, Name: h.Name, Address: h.Address, Port: h.Port,
-			Transport: h.Transport, HostKey: h.HostKey}
-		if h.Transport == inventory.TransportSSH {
-			c := def
-			if h.CredentialID != nil {
-				if c, err = s.Store.GetCredential(ctx, ag.WorkspaceID, *h.CredentialID); err != nil {
-					return nil, "", err
+			Transport: h.Transport, HostKey: h.HostKey,
+			Sudo: h.Options.Sudo, LegacyAlgorithms: h.Options.LegacyAlgorithms, WinRM: h.Options.WinRM}
+		if h.Transport == inventory.TransportSSH || h.Transport == inventory.TransportWinRM {
+			credFor := func(id *int64, fallback *domain.Credential) (*inventory.Credential, error) {
+				c := fallback
+				if id != nil {
+					if c, err = s.Store.GetCredential(ctx, ag.WorkspaceID, *id); err != nil {
+						return nil, err
+					}
 				}
-			}
-			if c != nil {
-				if spec.Credential, err = s.openCredential(c, creds); err != nil {
+				if c == nil {
+					return nil, nil
+				}
+				ic, err := s.openCredential(c, creds)
+				if err != nil {
 					// A credential that no longer decrypts (master key changed)
 					// fails that host only, and says so in the server log.
 					s.Log.Error("open credential", "workspace_id", ag.WorkspaceID, "credential_id", c.ID, "err", err)
-					spec.Credential = nil
+					return nil, nil
+				}
+				return ic, nil
+			}
+			if spec.Credential, err = credFor(h.CredentialID, def); err != nil {
+				return nil, "", err
+			}
+			if j := h.Options.Jump; j != nil && h.Transport == inventory.TransportSSH {
+				spec.Jump = &inventory.JumpHost{Address: j.Address, Port: j.Port, HostKey: j.HostKey}
+				// The bastion uses its own stored login, else the host's.
+				if j.CredentialID != nil {
+					if spec.Jump.Credential, err = credFor(j.CredentialID, nil); err != nil {
+						return nil, "", err
+					}
+				} else {
+					spec.Jump.Credential = spec.Credential
 				}
 			}
 		}

@@ -116,6 +116,11 @@ func (s *Service) checkRefs(ctx context.Context, workspaceID int64, h *domain.Ho
 			return domain.Errorf(domain.EINVALID, "credential_id: no credential %d in this workspace", *h.CredentialID)
 		}
 	}
+	if j := h.Options.Jump; j != nil && j.CredentialID != nil {
+		if _, err := s.Store.GetCredential(ctx, workspaceID, *j.CredentialID); err != nil {
+			return domain.Errorf(domain.EINVALID, "options.jump.credential_id: no credential %d in this workspace", *j.CredentialID)
+		}
+	}
 	return nil
 }
 

@@ -3,7 +3,9 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
@@ -12,15 +14,26 @@ import (
 
 const hostCols = `id, workspace_id, agent_id, credential_id, name, address, port, transport, demo, host_key,
 	created_at, updated_at, last_scan_at, last_success_at, last_error, last_error_kind,
-	os_id, os_version_id, os_name, kernel, package_count, os_family, os_id_like`
+	os_id, os_version_id, os_name, kernel, package_count, os_family, os_id_like, options`
 
 func scanHost(s scanner) (*domain.Host, error) {
 	var h domain.Host
+	var opts string
 	err := s.Scan(&h.ID, &h.WorkspaceID, scanNullID(&h.AgentID), scanNullID(&h.CredentialID),
 		&h.Name, &h.Address, &h.Port, &h.Transport, &h.Demo, &h.HostKey,
 		scanTime(&h.CreatedAt), scanTime(&h.UpdatedAt), scanNullTime(&h.LastScanAt), scanNullTime(&h.LastSuccessAt),
-		&h.LastError, &h.LastErrorKind, &h.OSID, &h.OSVersionID, &h.OSName, &h.Kernel, &h.PackageCount, &h.OSFamily, &h.OSIDLike)
+		&h.LastError, &h.LastErrorKind, &h.OSID, &h.OSVersionID, &h.OSName, &h.Kernel, &h.PackageCount, &h.OSFamily, &h.OSIDLike, &opts)
+	if err == nil && opts != "" && opts != "{}" {
+		if jerr := json.Unmarshal([]byte(opts), &h.Options); jerr != nil {
+			err = fmt.Errorf("host %d options: %w", h.ID, jerr)
+		}
+	}
 	return &h, err
+}
+
+func hostOptions(h *domain.Host) (string, error) {
+	b, err := json.Marshal(h.Options)
+	return string(b), err
 }
 
 // checkHostRefs makes sure the agent and credential a host names are in the
@@ -60,13 +73,16 @@ func (db *DB) CreateHost(ctx context.Context, h *domain.Host) error {
 		if err := db.checkHostRefs(ctx, tx, h); err != nil {
 			return err
 		}
-		var err error
+		opts, err := hostOptions(h)
+		if err != nil {
+			return err
+		}
 		stored, err = scanHost(db.queryRow(ctx, tx,
 			`INSERT INTO hosts (workspace_id, agent_id, credential_id, name, address, port, transport,
-				demo, host_key, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+hostCols,
+				demo, host_key, created_at, updated_at, options)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+hostCols,
 			h.WorkspaceID, nullID(h.AgentID), nullID(h.CredentialID), h.Name, h.Address, h.Port, h.Transport,
-			h.Demo, h.HostKey, created, created))
+			h.Demo, h.HostKey, created, created, opts))
 		return err
 	})
 	if err != nil {
@@ -85,13 +101,16 @@ func (db *DB) UpdateHost(ctx context.Context, h *domain.Host) error {
 		if err := db.checkHostRefs(ctx, tx, h); err != nil {
 			return err
 		}
-		var err error
+		opts, err := hostOptions(h)
+		if err != nil {
+			return err
+		}
 		stored, err = scanHost(db.queryRow(ctx, tx,
 			`UPDATE hosts SET agent_id = ?, credential_id = ?, name = ?, address = ?, port = ?, transport = ?,
-				host_key = ?, updated_at = ?
+				host_key = ?, updated_at = ?, options = ?
 			 WHERE id = ? AND workspace_id = ? RETURNING `+hostCols,
 			nullID(h.AgentID), nullID(h.CredentialID), h.Name, h.Address, h.Port, h.Transport,
-			h.HostKey, ts(time.Now()), h.ID, h.WorkspaceID))
+			h.HostKey, ts(time.Now()), opts, h.ID, h.WorkspaceID))
 		return notFound(err, "host %d not found", h.ID)
 	})
 	if err != nil {

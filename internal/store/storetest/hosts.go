@@ -153,11 +153,21 @@ func testHosts(t *testing.T, s store.Store) {
 	}
 	wantTime(t, "created_at", got.CreatedAt, base)
 
+	if got.Options.Sudo || got.Options.Jump != nil || got.Options.WinRM != nil {
+		t.Errorf("new host has options: %+v", got.Options)
+	}
+
 	got.Name, got.Address, got.Port, got.HostKey = "web1.prod", "10.0.0.2", 22, ""
 	got.AgentID, got.CredentialID = nil, nil
+	got.Options = domain.HostOptions{Sudo: true, LegacyAlgorithms: true,
+		Jump: &domain.JumpHost{Address: "bastion", Port: 2200, HostKey: "ssh-ed25519 BBBB", CredentialID: &c.ID}}
 	must(t, s.UpdateHost(ctx, got))
 	got, err = s.GetHost(ctx, w.ID, h.ID)
 	must(t, err)
+	if o := got.Options; !o.Sudo || !o.LegacyAlgorithms || o.Jump == nil || o.Jump.Address != "bastion" ||
+		o.Jump.Port != 2200 || o.Jump.HostKey != "ssh-ed25519 BBBB" || o.Jump.CredentialID == nil || *o.Jump.CredentialID != c.ID {
+		t.Errorf("options after update: %+v", o)
+	}
 	if got.Name != "web1.prod" || got.Address != "10.0.0.2" || got.Port != 22 || got.HostKey != "" ||
 		got.AgentID != nil || got.CredentialID != nil {
 		t.Errorf("after update: %+v", got)
