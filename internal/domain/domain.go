@@ -324,6 +324,9 @@ type Session struct {
 	CSRFToken   string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+	// Where the login came from, listed to the user with their sessions.
+	RemoteIP  string
+	UserAgent string
 }
 
 // Error codes, mapped to HTTP status codes in one place (server/errors.go).

@@ -68,6 +68,23 @@ type System struct {
 	// Filesystems are the mounted block-device file systems with usage.
 	Filesystems []Filesystem `json:"filesystems,omitempty"`
 	Network     Network      `json:"network"`
+	// Accounts are the local accounts from /etc/passwd, with lock state
+	// and sudo rights where the privileged probes could read them.
+	Accounts []Account `json:"accounts,omitempty"`
+}
+
+// Account is one local account. Locked is unknown (nil) unless the
+// privileged account_status probe ran. Sudo comes from sudoers when the
+// privileged sudoers probe ran (SudoSource "sudoers"), else from membership
+// of the sudo, wheel or admin groups (SudoSource "groups").
+type Account struct {
+	Name       string `json:"name"`
+	UID        int64  `json:"uid"`
+	Shell      string `json:"shell,omitempty"`
+	LoginShell bool   `json:"login_shell"`
+	Locked     *bool  `json:"locked,omitempty"`
+	Sudo       bool   `json:"sudo,omitempty"`
+	SudoSource string `json:"sudo_source,omitempty"`
 }
 
 // Hardware is what DMI and the kernel say about the machine. Serial and
@@ -138,6 +155,9 @@ type OS struct {
 	// Source names the file the identity came from, so a guess from a
 	// fallback file can be told apart from a real os-release.
 	Source string `json:"source,omitempty"`
+	// EOLDate is the release's last day of vendor support (YYYY-MM-DD)
+	// when the agent's table knows it.
+	EOLDate string `json:"eol_date,omitempty"`
 }
 
 // Kernel is uname's view of the running kernel.
@@ -146,6 +166,12 @@ type Kernel struct {
 	Release string `json:"release,omitempty"` // uname -r
 	Version string `json:"version,omitempty"` // uname -v
 	Machine string `json:"machine,omitempty"` // uname -m
+	// NewestInstalled is the newest kernel installed in /boot (or
+	// /lib/modules) of the running kernel's flavour.
+	NewestInstalled string `json:"newest_installed,omitempty"`
+	// RebootRequired: a newer kernel than the running one is installed, or
+	// the distribution's flag file (/var/run/reboot-required) exists.
+	RebootRequired bool `json:"reboot_required,omitempty"`
 }
 
 // Uptime comes from /proc/uptime; BootTime is derived from the scan time.
@@ -194,7 +220,10 @@ type Package struct {
 	Arch          string `json:"arch,omitempty"`
 	SourceName    string `json:"source_name,omitempty"`
 	SourceVersion string `json:"source_version,omitempty"`
-	Ecosystem     string `json:"ecosystem"`
+	// Module is the rpm modularity label (name:stream:version:context) of
+	// a package built in a module stream (RHEL 8/9 AppStream), else "".
+	Module    string `json:"module,omitempty"`
+	Ecosystem string `json:"ecosystem"`
 }
 
 // EVR returns the package's full version as its own tools print it:
@@ -218,6 +247,9 @@ type ProbeResult struct {
 	Name       string `json:"name"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error,omitempty"`
+	// NeedsPrivilege says the probe needs root (through sudo -n) and was
+	// not allowed or was refused; the rest of the scan is unaffected.
+	NeedsPrivilege bool `json:"needs_privilege,omitempty"`
 }
 
 // Batch is the body of POST /api/v1/agent/reports.

@@ -20,6 +20,8 @@ type Store interface {
 	VulnData
 	Findings
 	Compliance
+	Accounts
+	Audit
 
 	// Workspaces
 	CreateWorkspace(ctx context.Context, w *domain.Workspace) error
