@@ -1,5 +1,12 @@
 // Package server is Vigil's HTTP front: the agent API, the user REST API,
 // health and metrics, with the web app mounted beside them.
+//
+// ROUTES: every route is registered on an httpx.Mux (here in routes(), and
+// the web app's in internal/web/web.go), which records its pattern. The test
+// internal/server/routes_test.go walks every recorded route as a viewer, as
+// a member of another workspace and anonymously; a route missing from that
+// test's table fails it. When you add a route, add its entry there (the
+// permission it needs, and the kind of object its {id} names).
 package server
 
 import (
@@ -32,7 +39,7 @@ type Server struct {
 	auth    *httpx.Authenticator
 	opts    Options
 	metrics *metrics
-	mux     *http.ServeMux
+	mux     *httpx.Mux
 }
 
 // Default body limits for report batches. The agent caps a batch at 16 MiB
@@ -53,9 +60,19 @@ func New(svc *service.Service, log *slog.Logger, opts Options) *Server {
 		opts.ReportLimits.Decoded = DefaultReportDecodedLimit
 	}
 	s := &Server{svc: svc, log: log, opts: opts, auth: &httpx.Authenticator{Svc: svc, Log: log},
-		metrics: newMetrics(), mux: http.NewServeMux()}
+		metrics: newMetrics(), mux: httpx.NewMux()}
 	s.routes()
 	return s
+}
+
+// Routes returns every registered route pattern: the API's, then the web
+// app's when it records them.
+func (s *Server) Routes() []string {
+	out := s.mux.Patterns()
+	if w, ok := s.opts.Web.(interface{ Patterns() []string }); ok {
+		out = append(out, w.Patterns()...)
+	}
+	return out
 }
 
 func (s *Server) routes() {

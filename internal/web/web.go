@@ -65,8 +65,10 @@ func New(svc *service.Service, log *slog.Logger, opts Options) (http.Handler, er
 	return a.routes(), nil
 }
 
+// routes registers every page on an httpx.Mux, which records the patterns
+// for the route-permission test (see internal/server/server.go).
 func (a *app) routes() http.Handler {
-	m := http.NewServeMux()
+	m := httpx.NewMux()
 	m.HandleFunc("GET /static/{file...}", a.handleStatic)
 
 	m.HandleFunc("GET /login", a.handleLoginForm)
