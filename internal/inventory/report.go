@@ -38,10 +38,13 @@ type HostReport struct {
 	ErrorKind string `json:"error_kind,omitempty"`
 	// HostKey is the SSH host key the agent saw, in authorized_keys format.
 	// The server pins it on first use.
-	HostKey  string        `json:"host_key,omitempty"`
-	System   System        `json:"system"`
-	Packages []Package     `json:"packages"`
-	Probes   []ProbeResult `json:"probes"`
+	HostKey string `json:"host_key,omitempty"`
+	// JumpHostKey is the key the host's jump host presented, pinned by the
+	// server like HostKey.
+	JumpHostKey string        `json:"jump_host_key,omitempty"`
+	System      System        `json:"system"`
+	Packages    []Package     `json:"packages"`
+	Probes      []ProbeResult `json:"probes"`
 	// Items are the compliance items the config asked for, in its order.
 	Items []ItemResult `json:"items,omitempty"`
 }
@@ -54,6 +57,9 @@ const (
 	ErrKindTimeout        = "timeout"
 	ErrKindProbe          = "probe"
 	ErrKindConfig         = "config"
+	// ErrKindCredential: a vault: reference in the host's credential could
+	// not be resolved; the host was not contacted.
+	ErrKindCredential = "credential"
 )
 
 // System is what the probes learned about the machine itself.

@@ -68,6 +68,11 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 			reply.Results[i].Status = inventory.ResultDuplicate
 		} else {
 			reply.Results[i].Status = inventory.ResultAccepted
+			if r.JumpHostKey != "" {
+				if err := s.pinJumpHostKey(ctx, ag.WorkspaceID, r.HostID, r.JumpHostKey); err != nil {
+					return nil, fmt.Errorf("pin jump host key of host %d: %w", r.HostID, err)
+				}
+			}
 		}
 		s.Log.Debug("report ingested", "workspace_id", ag.WorkspaceID, "agent_id", ag.ID, "host_id", r.HostID,
 			"report_id", r.ReportID, "status", r.Status, "packages", len(r.Packages), "duplicate", dup)
@@ -119,4 +124,20 @@ func (s *Service) newestReport(b *inventory.Batch, hostID int64) *inventory.Host
 		}
 	}
 	return best
+}
+
+// pinJumpHostKey pins the key a host's jump host presented when none is
+// pinned yet (trust on first use, like the host's own key). A pinned key is
+// never replaced from a report: the agent refuses a changed key before it
+// reports anything.
+func (s *Service) pinJumpHostKey(ctx context.Context, workspaceID, hostID int64, key string) error {
+	h, err := s.Store.GetHost(ctx, workspaceID, hostID)
+	if err != nil {
+		return err
+	}
+	if h.Options.Jump == nil || h.Options.Jump.HostKey != "" {
+		return nil
+	}
+	h.Options.Jump.HostKey = key
+	return s.Store.UpdateHost(ctx, h)
 }

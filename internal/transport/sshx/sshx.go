@@ -1,6 +1,8 @@
 // Package sshx is the agent's SSH transport: one connection per host, with
-// password or private-key login, a pinned host key (trust on first use, then
-// strict), and one exec channel per probe command.
+// password, keyboard-interactive, private-key and ssh-agent login, a pinned
+// host key (trust on first use, then strict), an optional jump host, modern
+// algorithms unless legacy ones are switched on for a host, and one exec
+// channel per probe command.
 package sshx
 
 import (
@@ -10,25 +12,32 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/vigil-project/vigil/internal/inventory"
-	"github.com/vigil-project/vigil/internal/sshkey"
 	"github.com/vigil-project/vigil/internal/transport"
 )
 
-// ErrorKind classifies a dial failure as an inventory error kind.
+// Error is a failed Dial, classified as an inventory error kind.
 type Error struct {
 	Kind string // inventory.ErrKind*
-	Err  error
+	// Hop says which connection failed: HopJump (the bastion) or
+	// HopTarget; empty for a configuration error found before dialling.
+	Hop string
+	Err error
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// Hops of a connection through a jump host.
+const (
+	HopJump   = "jump"
+	HopTarget = "target"
+)
 
 // HostKeyChangedError is returned when the host presents a key other than the
 // pinned one. The handshake stops before any credential is sent.
@@ -42,156 +51,125 @@ func (e *HostKeyChangedError) Error() string {
 
 // Options for Dial.
 type Options struct {
-	Timeout time.Duration // connect + handshake + login; default 15s
+	// Timeout bounds TCP connect, SSH handshake and login of each hop;
+	// default 15s.
+	Timeout time.Duration
+	// AgentSocket is an ssh-agent socket (SSH_AUTH_SOCK) whose keys are
+	// offered after the credential's own key, on every hop. Empty: none.
+	AgentSocket string
 }
 
-// Session is an open SSH connection.
+// Session is an open SSH connection, possibly through a jump host.
 type Session struct {
 	client  *ssh.Client
-	hostKey string // authorized_keys format
+	jump    *ssh.Client // nil without a jump host
+	hostKey string      // authorized_keys format
+	jumpKey string
 }
 
-// Dial connects and logs in. The returned session's HostKey is the key the
-// host presented (to be pinned by the server when nothing was pinned).
+// Dial connects and logs in, through spec.Jump when set: it logs into the
+// bastion, opens a direct-tcpip channel to the target and runs the target's
+// SSH handshake inside it, so nothing is executed on the bastion and the
+// bastion never sees the target's credential. The session's HostKey and
+// JumpHostKey are the keys presented, for the server to pin on first use.
 func Dial(ctx context.Context, spec inventory.HostSpec, opts Options) (*Session, error) {
-	if spec.Credential == nil || spec.Credential.Username == "" {
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: errors.New("no credential configured for this host (set one on the host or the workspace default)")}
-	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 15 * time.Second
 	}
-	auth, err := authMethods(spec.Credential)
-	if err != nil {
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: err}
-	}
-	var pinned ssh.PublicKey
-	if spec.HostKey != "" {
-		if pinned, _, _, _, err = ssh.ParseAuthorizedKey([]byte(spec.HostKey)); err != nil {
-			return nil, &Error{Kind: inventory.ErrKindConfig, Err: fmt.Errorf("pinned host key unreadable: %w", err)}
+	var ag agent.ExtendedAgent
+	if opts.AgentSocket != "" {
+		conn, err := (&net.Dialer{Timeout: opts.Timeout}).DialContext(ctx, "unix", opts.AgentSocket)
+		if err != nil {
+			return nil, &Error{Kind: inventory.ErrKindConfig, Err: fmt.Errorf("ssh-agent (ssh_agent: true) not reachable at %s: %w", opts.AgentSocket, err)}
 		}
+		// Signing happens during the handshakes only: the socket can go
+		// once Dial returns.
+		defer conn.Close()
+		ag = agent.NewClient(conn)
 	}
-	var seen ssh.PublicKey
-	var mu sync.Mutex
-	cfg := &ssh.ClientConfig{
-		User:    spec.Credential.Username,
-		Auth:    auth,
-		Timeout: opts.Timeout,
-		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
-			mu.Lock()
-			seen = key
-			mu.Unlock()
-			if pinned == nil {
-				return nil // trust on first use: the server pins what we report
-			}
-			if !bytes.Equal(key.Marshal(), pinned.Marshal()) {
-				return &HostKeyChangedError{Pinned: ssh.FingerprintSHA256(pinned), Presented: ssh.FingerprintSHA256(key)}
-			}
-			return nil
-		},
+	target, err := newHop(HopTarget, spec.Address, spec.Port, spec.Credential, spec.HostKey, spec.LegacyAlgorithms, ag)
+	if err != nil {
+		return nil, err
 	}
-	if pinned != nil {
-		cfg.HostKeyAlgorithms = sshkey.Algorithms(pinned.Type())
+	if spec.Jump == nil {
+		conn, err := dialTCP(ctx, target, opts.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		c, key, err := target.handshake(ctx, conn, opts.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		return &Session{client: c, hostKey: key}, nil
 	}
-	port := spec.Port
-	if port == 0 {
-		port = 22
-	}
-	addr := net.JoinHostPort(spec.Address, strconv.Itoa(port))
 
-	dctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	// Legacy algorithms are for the old target only: the bastion is the
+	// one machine an operator can keep current.
+	jump, err := newHop(HopJump, spec.Jump.Address, spec.Jump.Port, spec.Jump.Credential, spec.Jump.HostKey, false, ag)
+	if err != nil {
+		return nil, err
+	}
+	target.via = jump.addr
+	conn, err := dialTCP(ctx, jump, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	jc, jumpKey, err := jump.handshake(ctx, conn, opts.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	// direct-tcpip: the bastion connects to the target on our behalf.
+	cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	tconn, err := jc.DialContext(cctx, "tcp", target.addr)
+	timedOut := cctx.Err() != nil
+	cancel()
+	if err != nil {
+		jc.Close()
+		kind := inventory.ErrKindUnreachable
+		if timedOut {
+			kind = inventory.ErrKindTimeout
+		}
+		return nil, &Error{Kind: kind, Hop: HopTarget, Err: fmt.Errorf("%s: jump host %s could not connect to it: %w", target.addr, jump.addr, err)}
+	}
+	c, key, err := target.handshake(ctx, tconn, opts.Timeout)
+	if err != nil {
+		jc.Close()
+		return nil, err
+	}
+	return &Session{client: c, jump: jc, hostKey: key, jumpKey: jumpKey}, nil
+}
+
+func dialTCP(ctx context.Context, h *hop, timeout time.Duration) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(dctx, "tcp", addr)
+	conn, err := d.DialContext(dctx, "tcp", h.addr)
 	if err != nil {
 		kind := inventory.ErrKindUnreachable
 		if errors.Is(err, context.DeadlineExceeded) {
 			kind = inventory.ErrKindTimeout
 		}
-		return nil, &Error{Kind: kind, Err: fmt.Errorf("connect %s: %w", addr, err)}
+		return nil, &Error{Kind: kind, Hop: h.name, Err: fmt.Errorf("%sconnect %s: %w", h.prefix(), h.addr, err)}
 	}
-	// The handshake has no context: a deadline on the socket bounds it, and
-	// closing the socket on cancel stops it early.
-	_ = conn.SetDeadline(time.Now().Add(opts.Timeout))
-	stop := context.AfterFunc(dctx, func() { conn.Close() })
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	stop()
-	if err != nil {
-		conn.Close()
-		return nil, classify(addr, err)
-	}
-	_ = conn.SetDeadline(time.Time{})
-	s := &Session{client: ssh.NewClient(c, chans, reqs)}
-	mu.Lock()
-	if seen != nil {
-		s.hostKey = sshkey.Marshal(seen)
-	}
-	mu.Unlock()
-	return s, nil
-}
-
-func classify(addr string, err error) error {
-	var changed *HostKeyChangedError
-	switch {
-	case errors.As(err, &changed):
-		return &Error{Kind: inventory.ErrKindHostKeyChanged, Err: fmt.Errorf("%s: %w", addr, changed)}
-	case isAuthError(err):
-		return &Error{Kind: inventory.ErrKindAuth, Err: fmt.Errorf("%s: login refused: wrong username, password or key (%v)", addr, err)}
-	case isTimeout(err):
-		return &Error{Kind: inventory.ErrKindTimeout, Err: fmt.Errorf("%s: SSH handshake timed out", addr)}
-	default:
-		return &Error{Kind: inventory.ErrKindUnreachable, Err: fmt.Errorf("%s: SSH handshake failed: %w", addr, err)}
-	}
-}
-
-func isAuthError(err error) bool {
-	var se *ssh.ServerAuthError
-	if errors.As(err, &se) {
-		return true
-	}
-	// x/crypto/ssh reports exhausted methods as a plain error.
-	return bytes.Contains([]byte(err.Error()), []byte("unable to authenticate"))
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func authMethods(c *inventory.Credential) ([]ssh.AuthMethod, error) {
-	switch {
-	case c.PrivateKey != "":
-		var signer ssh.Signer
-		var err error
-		if c.Passphrase != "" {
-			signer, err = ssh.ParsePrivateKeyWithPassphrase([]byte(c.PrivateKey), []byte(c.Passphrase))
-		} else {
-			signer, err = ssh.ParsePrivateKey([]byte(c.PrivateKey))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("private key unusable: %w", err)
-		}
-		return []ssh.AuthMethod{ssh.PublicKeys(signer)}, nil
-	case c.Password != "":
-		pw := c.Password
-		// Many servers only offer keyboard-interactive for passwords.
-		ki := ssh.KeyboardInteractive(func(_, _ string, questions []string, _ []bool) ([]string, error) {
-			answers := make([]string, len(questions))
-			for i := range answers {
-				answers[i] = pw
-			}
-			return answers, nil
-		})
-		return []ssh.AuthMethod{ssh.Password(pw), ki}, nil
-	default:
-		return nil, errors.New("credential has neither a password nor a private key")
-	}
+	return conn, nil
 }
 
 // HostKey returns the key the host presented, in authorized_keys format.
 func (s *Session) HostKey() string { return s.hostKey }
 
-// Close closes the connection.
-func (s *Session) Close() error { return s.client.Close() }
+// JumpHostKey returns the key the jump host presented, or "" without one.
+func (s *Session) JumpHostKey() string { return s.jumpKey }
+
+// Close closes the connection and the one to the jump host.
+func (s *Session) Close() error {
+	err := s.client.Close()
+	if s.jump != nil {
+		if jerr := s.jump.Close(); err == nil {
+			err = jerr
+		}
+	}
+	return err
+}
 
 // Run runs one command in its own exec channel. Output beyond
 // transport.MaxOutput is an error rather than a silently cut result.
