@@ -20,6 +20,7 @@ type Store interface {
 	VulnData
 	Findings
 	Compliance
+	Dashboard
 	Accounts
 	Audit
 

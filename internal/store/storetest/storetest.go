@@ -53,6 +53,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MatchTargets", testMatchTargets},
 		{"LabelsAndGroups", testLabelsAndGroups},
 		{"ChecksAndResults", testChecksAndResults},
+		{"HostTable", testHostTable},
+		{"FleetCounts", testFleetCounts},
+		{"Rollups", testRollups},
+		{"AgentAdmin", testAgentAdmin},
+		{"Retention", testRetention},
+		{"SavedFilters", testSavedFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

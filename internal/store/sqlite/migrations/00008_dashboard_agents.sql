@@ -1,0 +1,82 @@
+-- Dashboard history, agent run control and stats, retention settings, saved
+-- host filters, and the indexes the hosts table needs at 10,000 hosts.
+-- Keep in step with the postgres migration of the same number.
+
+-- +goose Up
+-- One row per workspace and UTC day: the figures as of the last rollup of
+-- that day (the dashboard's 30-day trends read 30 rows), and, in detail, the
+-- JSON of the expensive lists (top risky hosts, packages to upgrade).
+CREATE TABLE daily_rollups (
+    workspace_id  INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    day           TEXT NOT NULL, -- YYYY-MM-DD, UTC
+    hosts         INTEGER NOT NULL DEFAULT 0,
+    hosts_scanned INTEGER NOT NULL DEFAULT 0, -- distinct hosts with a successful scan that day
+    hosts_failing INTEGER NOT NULL DEFAULT 0,
+    critical      INTEGER NOT NULL DEFAULT 0,
+    high          INTEGER NOT NULL DEFAULT 0,
+    medium        INTEGER NOT NULL DEFAULT 0,
+    low           INTEGER NOT NULL DEFAULT 0,
+    unknown       INTEGER NOT NULL DEFAULT 0,
+    kev           INTEGER NOT NULL DEFAULT 0,
+    checks_pass   INTEGER NOT NULL DEFAULT 0,
+    checks_fail   INTEGER NOT NULL DEFAULT 0,
+    checks_error  INTEGER NOT NULL DEFAULT 0,
+    detail        TEXT NOT NULL DEFAULT '{}',
+    computed_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (workspace_id, day)
+);
+
+-- Run now: the server sets a new ID, the agent sees it in its config and
+-- scans once. Last run: what the agent says about its previous scan run.
+ALTER TABLE agents ADD COLUMN run_now_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE agents ADD COLUMN run_now_at TIMESTAMP;
+ALTER TABLE agents ADD COLUMN last_run_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE agents ADD COLUMN last_run_started_at TIMESTAMP;
+ALTER TABLE agents ADD COLUMN last_run_duration_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN last_run_hosts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN last_run_failed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN last_run_error TEXT NOT NULL DEFAULT '';
+
+-- Retention in days; 0 keeps everything.
+ALTER TABLE workspaces ADD COLUMN retain_snapshot_days INTEGER NOT NULL DEFAULT 90;
+ALTER TABLE workspaces ADD COLUMN retain_history_days INTEGER NOT NULL DEFAULT 365;
+
+-- A saved hosts-table filter: the table's query string.
+CREATE TABLE saved_filters (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    query        TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    UNIQUE (workspace_id, name)
+);
+
+-- The hosts table sorts by name and filters by OS within a workspace.
+CREATE INDEX hosts_workspace_name ON hosts (workspace_id, lower(name), name, id);
+CREATE INDEX hosts_workspace_os ON hosts (workspace_id, os_id, os_version_id);
+-- A host's worst open finding: one probe per severity.
+CREATE INDEX findings_host_open_severity ON findings (host_id, status, severity);
+-- Retention deletes old snapshots and history rows by time.
+CREATE INDEX snapshots_workspace_started ON snapshots (workspace_id, started_at);
+CREATE INDEX check_history_workspace_at ON check_history (workspace_id, at);
+CREATE INDEX host_labels_workspace_key ON host_labels (workspace_id, key, value);
+
+-- +goose Down
+DROP INDEX host_labels_workspace_key;
+DROP INDEX check_history_workspace_at;
+DROP INDEX snapshots_workspace_started;
+DROP INDEX findings_host_open_severity;
+DROP INDEX hosts_workspace_os;
+DROP INDEX hosts_workspace_name;
+DROP TABLE saved_filters;
+ALTER TABLE workspaces DROP COLUMN retain_history_days;
+ALTER TABLE workspaces DROP COLUMN retain_snapshot_days;
+ALTER TABLE agents DROP COLUMN last_run_error;
+ALTER TABLE agents DROP COLUMN last_run_failed;
+ALTER TABLE agents DROP COLUMN last_run_hosts;
+ALTER TABLE agents DROP COLUMN last_run_duration_ms;
+ALTER TABLE agents DROP COLUMN last_run_started_at;
+ALTER TABLE agents DROP COLUMN last_run_id;
+ALTER TABLE agents DROP COLUMN run_now_at;
+ALTER TABLE agents DROP COLUMN run_now_id;
+DROP TABLE daily_rollups;
