@@ -1,0 +1,530 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/store"
+)
+
+// jsonText encodes v for a TEXT column.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encode %T: %v", v, err)) // plain structs and maps: cannot fail
+	}
+	return string(b)
+}
+
+func fromJSON(s string, v any, what string) error {
+	if s == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+// Channels
+
+const channelCols = `id, workspace_id, name, kind, enabled, config, sealed, created_at, updated_at`
+
+func scanChannel(s scanner) (*alert.Channel, error) {
+	var c alert.Channel
+	var cfg string
+	if err := s.Scan(&c.ID, &c.WorkspaceID, &c.Name, &c.Kind, &c.Enabled, &cfg, &c.Sealed,
+		scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt)); err != nil {
+		return nil, err
+	}
+	c.HasSecret = len(c.Sealed) > 0
+	return &c, fromJSON(cfg, &c.Config, "channel config")
+}
+
+// CreateChannel implements store.Alerts.
+func (db *DB) CreateChannel(ctx context.Context, c *alert.Channel) error {
+	c.CreatedAt = orNow(c.CreatedAt)
+	c.UpdatedAt = c.CreatedAt
+	err := db.queryRow(ctx, db.pool, `INSERT INTO alert_channels (workspace_id, name, kind, enabled, config, sealed, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.WorkspaceID, c.Name, c.Kind, c.Enabled, jsonText(c.Config), blob(c.Sealed), c.CreatedAt, c.UpdatedAt).Scan(&c.ID)
+	err = db.conflict(err, "a channel named %q exists already", c.Name)
+	err = db.missingRef(err, domain.ENOTFOUND, "workspace %d not found", c.WorkspaceID)
+	c.HasSecret = len(c.Sealed) > 0
+	return wrap("create channel", err)
+}
+
+// UpdateChannel implements store.Alerts.
+func (db *DB) UpdateChannel(ctx context.Context, c *alert.Channel) error {
+	c.UpdatedAt = orNow(c.UpdatedAt)
+	err := db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "channel %d not found", c.ID),
+		`UPDATE alert_channels SET name = ?, kind = ?, enabled = ?, config = ?, sealed = COALESCE(?, sealed), updated_at = ?
+		 WHERE workspace_id = ? AND id = ?`,
+		c.Name, c.Kind, c.Enabled, jsonText(c.Config), nullBlob(c.Sealed), c.UpdatedAt, c.WorkspaceID, c.ID)
+	return wrap("update channel", db.conflict(err, "a channel named %q exists already", c.Name))
+}
+
+// GetChannel implements store.Alerts.
+func (db *DB) GetChannel(ctx context.Context, workspaceID, id int64) (*alert.Channel, error) {
+	c, err := scanChannel(db.queryRow(ctx, db.pool, `SELECT `+channelCols+` FROM alert_channels WHERE workspace_id = ? AND id = ?`, workspaceID, id))
+	return c, wrap("get channel", notFound(err, "channel %d not found", id))
+}
+
+// ListChannels implements store.Alerts.
+func (db *DB) ListChannels(ctx context.Context, workspaceID int64) ([]alert.Channel, error) {
+	rows, err := db.query(ctx, db.pool, `SELECT `+channelCols+` FROM alert_channels WHERE workspace_id = ? ORDER BY name`, workspaceID)
+	out, err := collect(rows, err, scanChannel)
+	return out, wrap("list channels", err)
+}
+
+// DeleteChannel implements store.Alerts. Rules keep the ID in their list
+// until edited; delivery skips channels that are gone.
+func (db *DB) DeleteChannel(ctx context.Context, workspaceID, id int64) error {
+	return wrap("delete channel", db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "channel %d not found", id),
+		`DELETE FROM alert_channels WHERE workspace_id = ? AND id = ?`, workspaceID, id))
+}
+
+// Rules
+
+const ruleCols = `id, workspace_id, name, event, enabled, filter, channel_ids, mode, renotify_minutes, notify_resolved, created_at, updated_at`
+
+func scanRule(s scanner) (*alert.Rule, error) {
+	var r alert.Rule
+	var filter, chans string
+	if err := s.Scan(&r.ID, &r.WorkspaceID, &r.Name, &r.Event, &r.Enabled, &filter, &chans, &r.Mode,
+		&r.RenotifyMinutes, &r.NotifyResolved, scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt)); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(filter, &r.Filter, "rule filter"); err != nil {
+		return nil, err
+	}
+	return &r, fromJSON(chans, &r.ChannelIDs, "rule channels")
+}
+
+// CreateAlertRule implements store.Alerts.
+func (db *DB) CreateAlertRule(ctx context.Context, r *alert.Rule) error {
+	r.CreatedAt = orNow(r.CreatedAt)
+	r.UpdatedAt = r.CreatedAt
+	err := db.queryRow(ctx, db.pool, `INSERT INTO alert_rules (workspace_id, name, event, enabled, filter, channel_ids, mode,
+			renotify_minutes, notify_resolved, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.WorkspaceID, r.Name, r.Event, r.Enabled, jsonText(r.Filter), jsonText(r.ChannelIDs), r.Mode,
+		r.RenotifyMinutes, r.NotifyResolved, r.CreatedAt, r.UpdatedAt).Scan(&r.ID)
+	err = db.conflict(err, "a rule named %q exists already", r.Name)
+	err = db.missingRef(err, domain.ENOTFOUND, "workspace %d not found", r.WorkspaceID)
+	return wrap("create alert rule", err)
+}
+
+// UpdateAlertRule implements store.Alerts.
+func (db *DB) UpdateAlertRule(ctx context.Context, r *alert.Rule) error {
+	r.UpdatedAt = orNow(r.UpdatedAt)
+	err := db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "alert rule %d not found", r.ID),
+		`UPDATE alert_rules SET name = ?, event = ?, enabled = ?, filter = ?, channel_ids = ?, mode = ?,
+			renotify_minutes = ?, notify_resolved = ?, updated_at = ?
+		 WHERE workspace_id = ? AND id = ?`,
+		r.Name, r.Event, r.Enabled, jsonText(r.Filter), jsonText(r.ChannelIDs), r.Mode,
+		r.RenotifyMinutes, r.NotifyResolved, r.UpdatedAt, r.WorkspaceID, r.ID)
+	return wrap("update alert rule", db.conflict(err, "a rule named %q exists already", r.Name))
+}
+
+// GetAlertRule implements store.Alerts.
+func (db *DB) GetAlertRule(ctx context.Context, workspaceID, id int64) (*alert.Rule, error) {
+	r, err := scanRule(db.queryRow(ctx, db.pool, `SELECT `+ruleCols+` FROM alert_rules WHERE workspace_id = ? AND id = ?`, workspaceID, id))
+	return r, wrap("get alert rule", notFound(err, "alert rule %d not found", id))
+}
+
+// ListAlertRules implements store.Alerts.
+func (db *DB) ListAlertRules(ctx context.Context, workspaceID int64, events ...string) ([]alert.Rule, error) {
+	q := `SELECT ` + ruleCols + ` FROM alert_rules WHERE workspace_id = ?`
+	args := []any{workspaceID}
+	if len(events) > 0 {
+		q += ` AND enabled AND event IN (` + placeholders(len(events)) + `)`
+		for _, e := range events {
+			args = append(args, e)
+		}
+	}
+	rows, err := db.query(ctx, db.pool, q+` ORDER BY name`, args...)
+	out, err := collect(rows, err, scanRule)
+	return out, wrap("list alert rules", err)
+}
+
+// DeleteAlertRule implements store.Alerts.
+func (db *DB) DeleteAlertRule(ctx context.Context, workspaceID, id int64, now time.Time) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.exec(ctx, tx, `UPDATE alerts SET status = 'resolved', suppressed = TRUE, resolved_at = ?, updated_at = ?
+			WHERE workspace_id = ? AND rule_id = ? AND status = 'open'`, ts(now), ts(now), workspaceID, id); err != nil {
+			return err
+		}
+		return db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "alert rule %d not found", id),
+			`DELETE FROM alert_rules WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+	})
+	return wrap("delete alert rule", err)
+}
+
+// Alerts
+
+const alertCols = `a.id, a.workspace_id, a.rule_id, a.rule_name, a.event, a.subject, a.host_id, a.host_name, a.title,
+	a.severity, a.status, a.fingerprint, a.details, a.suppressed, a.opened_at, a.updated_at, a.last_notified_at, a.resolved_at`
+
+func scanAlert(s scanner) (*alert.Alert, error) {
+	var a alert.Alert
+	var ruleID *int64
+	var details string
+	if err := s.Scan(&a.ID, &a.WorkspaceID, scanNullID(&ruleID), &a.RuleName, &a.Event, &a.Subject, scanNullID(&a.HostID),
+		&a.HostName, &a.Title, &a.Severity, &a.Status, &a.Fingerprint, &details, &a.Suppressed,
+		scanTime(&a.OpenedAt), scanTime(&a.UpdatedAt), scanNullTime(&a.LastNotifiedAt), scanNullTime(&a.ResolvedAt)); err != nil {
+		return nil, err
+	}
+	if ruleID != nil {
+		a.RuleID = *ruleID
+	}
+	return &a, fromJSON(details, &a.Details, "alert details")
+}
+
+// OpenAlerts implements store.Alerts.
+func (db *DB) OpenAlerts(ctx context.Context, workspaceID int64, ruleIDs []int64, hostID int64) ([]alert.Alert, error) {
+	if len(ruleIDs) == 0 {
+		return []alert.Alert{}, nil
+	}
+	q := `SELECT ` + alertCols + ` FROM alerts a WHERE a.workspace_id = ? AND a.status = 'open' AND a.rule_id IN (` + placeholders(len(ruleIDs)) + `)`
+	args := []any{workspaceID}
+	for _, id := range ruleIDs {
+		args = append(args, id)
+	}
+	if hostID != 0 {
+		q += ` AND a.host_id = ?`
+		args = append(args, hostID)
+	}
+	rows, err := db.query(ctx, db.pool, q, args...)
+	out, err := collect(rows, err, scanAlert)
+	return out, wrap("open alerts", err)
+}
+
+// ApplyAlertChanges implements store.Alerts.
+func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes []alert.Change) ([]int64, error) {
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	var due []int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		due = due[:0]
+		for i := range changes {
+			ch := &changes[i]
+			a := &ch.Alert
+			if a.WorkspaceID != workspaceID {
+				return fmt.Errorf("alert for workspace %d in a change of workspace %d", a.WorkspaceID, workspaceID)
+			}
+			if a.ID == 0 {
+				// ON CONFLICT with the partial index: a concurrent
+				// evaluation opened it first; its notifications stand.
+				err := db.queryRow(ctx, tx, `INSERT INTO alerts (workspace_id, rule_id, rule_name, event, subject, host_id, host_name,
+						title, severity, status, fingerprint, details, suppressed, opened_at, updated_at, last_notified_at, resolved_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (rule_id, subject) WHERE status = 'open' DO NOTHING RETURNING id`,
+					workspaceID, a.RuleID, a.RuleName, a.Event, a.Subject, nullID(a.HostID), a.HostName, a.Title, a.Severity,
+					a.Status, a.Fingerprint, jsonText(a.Details), a.Suppressed, ts(a.OpenedAt), ts(a.UpdatedAt),
+					nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt)).Scan(&a.ID)
+				if err == sql.ErrNoRows {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+			} else {
+				if _, err := db.exec(ctx, tx, `UPDATE alerts SET host_name = ?, title = ?, severity = ?, status = ?, fingerprint = ?,
+						details = ?, suppressed = ?, updated_at = ?, last_notified_at = ?, resolved_at = ?
+					WHERE workspace_id = ? AND id = ?`,
+					a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details), a.Suppressed,
+					ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID); err != nil {
+					return err
+				}
+			}
+			for j := range ch.Notifications {
+				n := &ch.Notifications[j]
+				id := a.ID
+				n.AlertID = &id
+				for k := range n.Events {
+					n.Events[k].AlertID = a.ID
+				}
+				if err := db.insertNotification(ctx, tx, n); err != nil {
+					return err
+				}
+				if n.Status == alert.NotifyPending {
+					due = append(due, n.ID)
+				}
+			}
+		}
+		return nil
+	})
+	return due, wrap("apply alert changes", err)
+}
+
+func (db *DB) insertNotification(ctx context.Context, q querier, n *alert.Notification) error {
+	n.CreatedAt = orNow(n.CreatedAt)
+	if n.Mode == "" {
+		n.Mode = alert.ModeImmediate
+	}
+	// A channel deleted since the rule was saved is skipped, not an error:
+	// the other channels still get theirs.
+	err := db.queryRow(ctx, q, `INSERT INTO notifications (workspace_id, alert_id, rule_id, channel_id, kind, mode, status,
+			digest_id, events, created_at)
+		SELECT ?, ?, ?, c.id, ?, ?, ?, ?, ?, ? FROM alert_channels c WHERE c.workspace_id = ? AND c.id = ? AND c.enabled
+		RETURNING id`,
+		n.WorkspaceID, nullID(n.AlertID), nullID(n.RuleID), n.Kind, n.Mode, n.Status, nullID(n.DigestID),
+		jsonText(n.Events), n.CreatedAt, n.WorkspaceID, n.ChannelID).Scan(&n.ID)
+	if err == sql.ErrNoRows {
+		n.Status = ""
+		return nil
+	}
+	return err
+}
+
+// alertWhere builds the WHERE clause of alert lists.
+func alertWhere(workspaceID int64, f store.AlertFilter) (string, []any) {
+	w := ` WHERE a.workspace_id = ?`
+	args := []any{workspaceID}
+	if f.Status != "" {
+		w += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.RuleID != 0 {
+		w += ` AND a.rule_id = ?`
+		args = append(args, f.RuleID)
+	}
+	if f.HostID != 0 {
+		w += ` AND a.host_id = ?`
+		args = append(args, f.HostID)
+	}
+	if f.Event != "" {
+		w += ` AND a.event = ?`
+		args = append(args, f.Event)
+	}
+	return w, args
+}
+
+// ListAlerts implements store.Alerts.
+func (db *DB) ListAlerts(ctx context.Context, workspaceID int64, f store.AlertFilter) ([]alert.Alert, int, error) {
+	where, args := alertWhere(workspaceID, f)
+	var total int
+	var out []alert.Alert
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM alerts a`+where, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := db.query(ctx, tx, `SELECT `+alertCols+` FROM alerts a`+where+
+			` ORDER BY CASE a.status WHEN 'open' THEN 0 ELSE 1 END, a.updated_at DESC, a.id DESC`+db.limit(f.Limit, f.Offset), args...)
+		out, err = collect(rows, err, scanAlert)
+		return err
+	})
+	return out, total, wrap("list alerts", err)
+}
+
+// GetAlert implements store.Alerts.
+func (db *DB) GetAlert(ctx context.Context, workspaceID, id int64) (*alert.Alert, error) {
+	a, err := scanAlert(db.queryRow(ctx, db.pool, `SELECT `+alertCols+` FROM alerts a WHERE a.workspace_id = ? AND a.id = ?`, workspaceID, id))
+	return a, wrap("get alert", notFound(err, "alert %d not found", id))
+}
+
+// Notifications
+
+const notificationCols = `n.id, n.workspace_id, n.alert_id, n.rule_id, n.channel_id, COALESCE(c.name, ''), n.kind, n.mode, n.status,
+	n.digest_id, n.events, n.attempts, n.last_error, n.response_code, n.created_at, n.sent_at`
+
+const notificationFrom = ` FROM notifications n LEFT JOIN alert_channels c ON c.id = n.channel_id`
+
+func scanNotification(s scanner) (*alert.Notification, error) {
+	var n alert.Notification
+	var events string
+	if err := s.Scan(&n.ID, &n.WorkspaceID, scanNullID(&n.AlertID), scanNullID(&n.RuleID), &n.ChannelID, &n.ChannelName,
+		&n.Kind, &n.Mode, &n.Status, scanNullID(&n.DigestID), &events, &n.Attempts, &n.LastError, &n.ResponseCode,
+		scanTime(&n.CreatedAt), scanNullTime(&n.SentAt)); err != nil {
+		return nil, err
+	}
+	return &n, fromJSON(events, &n.Events, "notification events")
+}
+
+// CreateNotification implements store.Alerts.
+func (db *DB) CreateNotification(ctx context.Context, n *alert.Notification) error {
+	err := db.insertNotification(ctx, db.pool, n)
+	if err == nil && n.ID == 0 {
+		err = domain.Errorf(domain.ENOTFOUND, "channel %d not found or disabled", n.ChannelID)
+	}
+	return wrap("create notification", err)
+}
+
+// GetNotification implements store.Alerts.
+func (db *DB) GetNotification(ctx context.Context, workspaceID, id int64) (*alert.Notification, error) {
+	n, err := scanNotification(db.queryRow(ctx, db.pool, `SELECT `+notificationCols+notificationFrom+
+		` WHERE n.workspace_id = ? AND n.id = ?`, workspaceID, id))
+	if err != nil {
+		return nil, wrap("get notification", notFound(err, "notification %d not found", id))
+	}
+	ns := []alert.Notification{*n}
+	if err := db.loadAttempts(ctx, ns); err != nil {
+		return nil, wrap("get notification", err)
+	}
+	return &ns[0], nil
+}
+
+// ListNotifications implements store.Alerts.
+func (db *DB) ListNotifications(ctx context.Context, workspaceID int64, f store.NotificationFilter) ([]alert.Notification, error) {
+	q := `SELECT ` + notificationCols + notificationFrom + ` WHERE n.workspace_id = ?`
+	args := []any{workspaceID}
+	if f.AlertID != 0 {
+		q += ` AND n.alert_id = ?`
+		args = append(args, f.AlertID)
+	}
+	if f.ChannelID != 0 {
+		q += ` AND n.channel_id = ?`
+		args = append(args, f.ChannelID)
+	}
+	if f.DigestID != 0 {
+		q += ` AND n.digest_id = ?`
+		args = append(args, f.DigestID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 200
+	}
+	rows, err := db.query(ctx, db.pool, q+` ORDER BY n.created_at DESC, n.id DESC`+db.limit(limit, 0), args...)
+	out, err := collect(rows, err, scanNotification)
+	if err == nil {
+		err = db.loadAttempts(ctx, out)
+	}
+	return out, wrap("list notifications", err)
+}
+
+func (db *DB) loadAttempts(ctx context.Context, ns []alert.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(ns))
+	args := make([]any, 0, len(ns))
+	for i, n := range ns {
+		idx[n.ID] = i
+		args = append(args, n.ID)
+	}
+	rows, err := db.query(ctx, db.pool, `SELECT notification_id, attempted_at, ok, error, response_code, duration_ms
+		FROM notification_attempts WHERE notification_id IN (`+placeholders(len(args))+`) ORDER BY attempted_at`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var a alert.Attempt
+		if err := rows.Scan(&id, scanTime(&a.At), &a.OK, &a.Error, &a.ResponseCode, &a.DurationMS); err != nil {
+			return err
+		}
+		n := &ns[idx[id]]
+		n.History = append(n.History, a)
+	}
+	return rows.Err()
+}
+
+// RecordAttempt implements store.Alerts.
+func (db *DB) RecordAttempt(ctx context.Context, workspaceID, notificationID int64, a alert.Attempt, status string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var sent any
+		if a.OK {
+			sent = ts(a.At)
+		}
+		if err := db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "notification %d not found", notificationID),
+			`UPDATE notifications SET attempts = attempts + 1, status = ?, last_error = ?, response_code = ?, sent_at = COALESCE(?, sent_at)
+			 WHERE workspace_id = ? AND id = ?`,
+			status, a.Error, a.ResponseCode, sent, workspaceID, notificationID); err != nil {
+			return err
+		}
+		_, err := db.exec(ctx, tx, `INSERT INTO notification_attempts (notification_id, attempted_at, ok, error, response_code, duration_ms)
+			VALUES (?, ?, ?, ?, ?, ?)`, notificationID, ts(a.At), a.OK, a.Error, a.ResponseCode, a.DurationMS)
+		return err
+	})
+	return wrap("record attempt", err)
+}
+
+// CollectDigest implements store.Alerts.
+func (db *DB) CollectDigest(ctx context.Context, workspaceID int64, mode string, now time.Time) ([]alert.Notification, error) {
+	var digests []alert.Notification
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		digests = digests[:0]
+		rows, err := db.query(ctx, tx, `SELECT `+notificationCols+notificationFrom+
+			` WHERE n.workspace_id = ? AND n.status = 'digest_wait' AND n.mode = ? ORDER BY n.channel_id, n.created_at, n.id`+db.d.ForUpdate,
+			workspaceID, mode)
+		items, err := collect(rows, err, scanNotification)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(items); {
+			j := i
+			d := alert.Notification{WorkspaceID: workspaceID, ChannelID: items[i].ChannelID, Kind: alert.KindDigest,
+				Mode: mode, Status: alert.NotifyPending, CreatedAt: now}
+			var ids []any
+			for ; j < len(items) && items[j].ChannelID == items[i].ChannelID; j++ {
+				d.Events = append(d.Events, items[j].Events...)
+				ids = append(ids, items[j].ID)
+			}
+			i = j
+			if err := db.insertNotification(ctx, tx, &d); err != nil {
+				return err
+			}
+			status := alert.NotifyDigested
+			if d.ID == 0 { // the channel was disabled meanwhile
+				status = alert.NotifyFailed
+			}
+			if _, err := db.exec(ctx, tx, `UPDATE notifications SET status = ?, digest_id = ?
+				WHERE workspace_id = ? AND id IN (`+placeholders(len(ids))+`)`,
+				append([]any{status, nullID(idOrNil(d.ID)), workspaceID}, ids...)...); err != nil {
+				return err
+			}
+			if d.ID != 0 {
+				digests = append(digests, d)
+			}
+		}
+		return nil
+	})
+	return digests, wrap("collect digest", err)
+}
+
+func idOrNil(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// AlertWorkspaces implements store.Alerts.
+func (db *DB) AlertWorkspaces(ctx context.Context) ([]int64, error) {
+	rows, err := db.query(ctx, db.pool, `SELECT DISTINCT workspace_id FROM alert_rules WHERE enabled ORDER BY workspace_id`)
+	out, err := collect(rows, err, func(s scanner) (*int64, error) {
+		var id int64
+		return &id, s.Scan(&id)
+	})
+	return out, wrap("alert workspaces", err)
+}
+
+// AlertSettings implements store.Alerts.
+func (db *DB) AlertSettings(ctx context.Context, workspaceID int64) (alert.Settings, error) {
+	var raw string
+	err := db.queryRow(ctx, db.pool, `SELECT settings FROM alert_settings WHERE workspace_id = ?`, workspaceID).Scan(&raw)
+	if err == sql.ErrNoRows {
+		return alert.DefaultSettings(), nil
+	}
+	if err != nil {
+		return alert.Settings{}, wrap("alert settings", err)
+	}
+	s := alert.DefaultSettings()
+	return s, wrap("alert settings", fromJSON(raw, &s, "alert settings"))
+}
+
+// SaveAlertSettings implements store.Alerts.
+func (db *DB) SaveAlertSettings(ctx context.Context, workspaceID int64, s alert.Settings) error {
+	_, err := db.exec(ctx, db.pool, `INSERT INTO alert_settings (workspace_id, settings) VALUES (?, ?)
+		ON CONFLICT (workspace_id) DO UPDATE SET settings = excluded.settings`, workspaceID, jsonText(s))
+	err = db.missingRef(err, domain.ENOTFOUND, "workspace %d not found", workspaceID)
+	return wrap("save alert settings", err)
+}
