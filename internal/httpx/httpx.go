@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/domain"
@@ -20,6 +21,10 @@ const (
 	SessionCookie = "vigil_session"
 	CSRFHeader    = "X-CSRF-Token"
 	CSRFField     = "csrf_token"
+	// WorkspaceHeader picks the workspace of an API request among the
+	// caller's memberships; without it a token acts in its own workspace
+	// and a session in the one last switched to.
+	WorkspaceHeader = "X-Vigil-Workspace"
 )
 
 // StatusFor maps a domain error code to an HTTP status code.
@@ -106,12 +111,36 @@ func BearerToken(r *http.Request) string {
 type Authenticator struct {
 	Svc *service.Service
 	Log *slog.Logger
+	// Proxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed.
+	Proxies Proxies
 }
 
 // Authenticate returns the actor of the request and, for cookie sessions,
 // checks the CSRF token on every state-changing method. Token-authenticated
 // requests need no CSRF token: a browser never attaches them by itself.
 func (a *Authenticator) Authenticate(r *http.Request) (*service.Actor, *domain.Session, error) {
+	act, sess, err := a.authenticate(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h := strings.TrimSpace(r.Header.Get(WorkspaceHeader)); h != "" {
+		id, perr := strconv.ParseInt(h, 10, 64)
+		if perr != nil || id <= 0 {
+			return nil, nil, domain.Errorf(domain.EINVALID, "%s: must be a workspace ID", WorkspaceHeader)
+		}
+		if id != act.WorkspaceID {
+			// Not a member reads as "no such workspace": IDs of other
+			// tenants are not confirmed.
+			if act, err = a.Svc.ActorIn(r.Context(), act.UserID, id); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return act, sess, nil
+}
+
+func (a *Authenticator) authenticate(r *http.Request) (*service.Actor, *domain.Session, error) {
 	if tok := BearerToken(r); tok != "" {
 		act, err := a.Svc.AuthenticateToken(r.Context(), tok)
 		return act, nil, err
@@ -139,6 +168,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*service.Actor, *domain.S
 // RequireUser is middleware for the REST API: it answers 401/403 in JSON.
 func (a *Authenticator) RequireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = a.Proxies.WithOrigin(r)
 		act, _, err := a.Authenticate(r)
 		if err != nil {
 			WriteError(w, r, a.Log, err)

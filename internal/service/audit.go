@@ -161,3 +161,40 @@ func (a Actor) Require(p domain.Permission) error {
 	}
 	return nil
 }
+
+// requireHostInput asks for PermHosts, and PermCredentials as well when the
+// input sets the host's login.
+func (a Actor) requireHostInput(in domain.HostInput) error {
+	if err := a.Require(domain.PermHosts); err != nil {
+		return err
+	}
+	if in.HasSecret() || in.CredentialID != nil {
+		return a.Require(domain.PermCredentials)
+	}
+	return nil
+}
+
+// hostAudit is a host change's audit detail: what identifies the host and
+// whether its login changed, never the secret.
+func hostAudit(h *domain.Host, in domain.HostInput) map[string]any {
+	d := map[string]any{"name": h.Name, "address": h.Address, "transport": h.Transport}
+	if in.HasSecret() {
+		d["credential"] = "replaced"
+	}
+	if in.ResetHostKey {
+		d["host_key"] = "reset"
+	}
+	return d
+}
+
+// credentialAudit names a credential and which secret kinds it holds.
+func credentialAudit(c *domain.Credential) map[string]any {
+	kind := "none"
+	switch {
+	case c.HasPrivateKey || len(c.SealedPrivateKey) > 0:
+		kind = "ssh key"
+	case c.HasPassword || len(c.SealedPassword) > 0:
+		kind = "password"
+	}
+	return map[string]any{"name": c.Name, "username": c.Username, "login_kind": kind}
+}

@@ -22,7 +22,7 @@ type GroupInput struct {
 // SaveGroup creates (id 0) or updates a group. The expression must compile;
 // the error names its line and column.
 func (s *Service) SaveGroup(ctx context.Context, a Actor, id int64, in GroupInput) (*domain.Group, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermHosts); err != nil {
 		return nil, err
 	}
 	g := &domain.Group{WorkspaceID: a.WorkspaceID}
@@ -65,18 +65,28 @@ func (s *Service) SaveGroup(ctx context.Context, a Actor, id int64, in GroupInpu
 		}
 	}
 	s.Log.Info("group saved", "workspace_id", a.WorkspaceID, "group_id", g.ID, "by", a.Login)
+	action := "group.update"
+	if id == 0 {
+		action = "group.create"
+	}
+	detail := map[string]any{"name": g.Name, "expression": g.Expression}
+	if in.StaticHosts != nil {
+		detail["static_hosts"] = len(*in.StaticHosts)
+	}
+	s.Audit(ctx, a, action, "group", g.ID, detail)
 	s.reevaluateLater(a.WorkspaceID)
 	return s.Store.GetGroup(ctx, a.WorkspaceID, g.ID)
 }
 
 // DeleteGroup removes a group and its assignments.
 func (s *Service) DeleteGroup(ctx context.Context, a Actor, id int64) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermHosts); err != nil {
 		return err
 	}
 	if err := s.Store.DeleteGroup(ctx, a.WorkspaceID, id); err != nil {
 		return err
 	}
+	s.Audit(ctx, a, "group.delete", "group", id, nil)
 	s.reevaluateLater(a.WorkspaceID)
 	return nil
 }
@@ -84,7 +94,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, id int64) error {
 // SetAssignments replaces the checks and packs assigned to a group, after
 // checking that each exists.
 func (s *Service) SetAssignments(ctx context.Context, a Actor, groupID int64, as []domain.Assignment) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermPolicy); err != nil {
 		return err
 	}
 	cs, err := s.checkSet(ctx, a.WorkspaceID)
@@ -110,6 +120,11 @@ func (s *Service) SetAssignments(ctx context.Context, a Actor, groupID int64, as
 		return err
 	}
 	s.Log.Info("assignments set", "workspace_id", a.WorkspaceID, "group_id", groupID, "count", len(as), "by", a.Login)
+	refs := make([]string, len(as))
+	for i, x := range as {
+		refs[i] = x.Kind + ":" + x.Ref
+	}
+	s.Audit(ctx, a, "group.assignments", "group", groupID, map[string]any{"assigned": refs})
 	s.reevaluateLater(a.WorkspaceID)
 	return nil
 }
@@ -117,7 +132,7 @@ func (s *Service) SetAssignments(ctx context.Context, a Actor, groupID int64, as
 // SaveCheck stores a workspace check from its YAML form. Built-in check
 // IDs cannot be overwritten.
 func (s *Service) SaveCheck(ctx context.Context, a Actor, yaml []byte, packID string) (*compliance.Check, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermPolicy); err != nil {
 		return nil, err
 	}
 	c, err := compliance.ParseCheck(yaml)
@@ -143,13 +158,32 @@ func (s *Service) SaveCheck(ctx context.Context, a Actor, yaml []byte, packID st
 		return nil, err
 	}
 	s.Log.Info("check saved", "workspace_id", a.WorkspaceID, "check", c.ID, "by", a.Login)
+	s.Audit(ctx, a, "check.save", "check", 0, map[string]string{"check": c.ID, "pack": packID, "title": c.Title})
 	s.reevaluateLater(a.WorkspaceID)
 	return c, nil
+}
+
+// DeleteCheck removes one of the workspace's own checks.
+func (s *Service) DeleteCheck(ctx context.Context, a Actor, id string) error {
+	if err := a.Require(domain.PermPolicy); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteCheck(ctx, a.WorkspaceID, id); err != nil {
+		return err
+	}
+	s.Log.Info("check deleted", "workspace_id", a.WorkspaceID, "check", id, "by", a.Login)
+	s.Audit(ctx, a, "check.delete", "check", 0, map[string]string{"check": id})
+	s.reevaluateLater(a.WorkspaceID)
+	return nil
 }
 
 // TestCheck evaluates a draft check on a host's latest successful snapshot,
 // without saving anything: the editor's "test against host".
 func (s *Service) TestCheck(ctx context.Context, a Actor, yaml []byte, hostID int64) (*compliance.Result, error) {
+	// Part of editing a check, though it changes nothing.
+	if err := a.Require(domain.PermPolicy); err != nil {
+		return nil, err
+	}
 	c, err := compliance.ParseCheck(yaml)
 	if err != nil {
 		return nil, domain.Errorf(domain.EINVALID, "check: %v", err)

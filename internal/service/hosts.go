@@ -11,11 +11,17 @@ import (
 
 // ListHosts returns the workspace's hosts.
 func (s *Service) ListHosts(ctx context.Context, a Actor, f store.HostFilter) ([]domain.Host, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	return s.Store.ListHosts(ctx, a.WorkspaceID, f)
 }
 
 // GetHost returns one host of the workspace.
 func (s *Service) GetHost(ctx context.Context, a Actor, id int64) (*domain.Host, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	return s.Store.GetHost(ctx, a.WorkspaceID, id)
 }
 
@@ -24,7 +30,7 @@ func (s *Service) GetHost(ctx context.Context, a Actor, id int64) (*domain.Host,
 // A host without an agent is given the workspace's oldest active agent, or
 // left for the first agent that pulls its config.
 func (s *Service) CreateHost(ctx context.Context, a Actor, in domain.HostInput) (*domain.Host, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.requireHostInput(in); err != nil {
 		return nil, err
 	}
 	h := &domain.Host{WorkspaceID: a.WorkspaceID}
@@ -58,13 +64,14 @@ func (s *Service) CreateHost(ctx context.Context, a Actor, in domain.HostInput) 
 		return nil, err
 	}
 	s.Log.Info("host created", "workspace_id", a.WorkspaceID, "host_id", h.ID, "host", h.Name, "by", a.Login)
+	s.Audit(ctx, a, "host.create", "host", h.ID, hostAudit(h, in))
 	return h, nil
 }
 
 // UpdateHost changes a host. New inline secrets replace the host's own
 // credential (or create one); the old secret is never returned.
 func (s *Service) UpdateHost(ctx context.Context, a Actor, id int64, in domain.HostInput) (*domain.Host, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.requireHostInput(in); err != nil {
 		return nil, err
 	}
 	h, err := s.Store.GetHost(ctx, a.WorkspaceID, id)
@@ -88,17 +95,23 @@ func (s *Service) UpdateHost(ctx context.Context, a Actor, id int64, in domain.H
 		return nil, err
 	}
 	s.Log.Info("host updated", "workspace_id", a.WorkspaceID, "host_id", h.ID, "by", a.Login)
+	s.Audit(ctx, a, "host.update", "host", h.ID, hostAudit(h, in))
 	return h, nil
 }
 
 // DeleteHost removes a host and its history.
 func (s *Service) DeleteHost(ctx context.Context, a Actor, id int64) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermHosts); err != nil {
 		return err
+	}
+	var name string
+	if h, err := s.Store.GetHost(ctx, a.WorkspaceID, id); err == nil {
+		name = h.Name
 	}
 	if err := s.Store.DeleteHost(ctx, a.WorkspaceID, id); err != nil {
 		return err
 	}
+	s.Audit(ctx, a, "host.delete", "host", id, map[string]string{"name": name})
 	s.Log.Info("host deleted", "workspace_id", a.WorkspaceID, "host_id", id, "by", a.Login)
 	return nil
 }
@@ -135,33 +148,45 @@ type CredentialInput struct {
 
 // ListCredentials returns the workspace's credentials without secrets.
 func (s *Service) ListCredentials(ctx context.Context, a Actor) ([]domain.Credential, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	return s.Store.ListCredentials(ctx, a.WorkspaceID)
 }
 
 // CreateCredential stores a named credential.
 func (s *Service) CreateCredential(ctx context.Context, a Actor, in CredentialInput) (*domain.Credential, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermCredentials); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return nil, domain.Errorf(domain.EINVALID, "name: required")
 	}
-	return s.sealCredential(ctx, a.WorkspaceID, in.Name, &in.Username, in.Password, in.PrivateKey, in.Passphrase)
+	c, err := s.sealCredential(ctx, a.WorkspaceID, in.Name, &in.Username, in.Password, in.PrivateKey, in.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	s.Audit(ctx, a, "credential.create", "credential", c.ID, credentialAudit(c))
+	return c, nil
 }
 
 // DeleteCredential removes a credential; hosts using it fall back to the default.
 func (s *Service) DeleteCredential(ctx context.Context, a Actor, id int64) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermCredentials); err != nil {
 		return err
 	}
-	return s.Store.DeleteCredential(ctx, a.WorkspaceID, id)
+	if err := s.Store.DeleteCredential(ctx, a.WorkspaceID, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, a, "credential.delete", "credential", id, nil)
+	return nil
 }
 
 // SetDefaultCredential creates or replaces the workspace default login.
 // Secrets left empty keep their stored value, so a user can change the
 // username without retyping the password.
 func (s *Service) SetDefaultCredential(ctx context.Context, a Actor, in CredentialInput) (*domain.Credential, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermCredentials); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(in.Username) == "" {
@@ -183,6 +208,7 @@ func (s *Service) SetDefaultCredential(ctx context.Context, a Actor, in Credenti
 			return nil, err
 		}
 		s.Log.Info("default credential set", "workspace_id", a.WorkspaceID, "by", a.Login)
+		s.Audit(ctx, a, "credential.default", "credential", c.ID, credentialAudit(c))
 		return c, nil
 	} else if err != nil {
 		return nil, err
@@ -194,6 +220,7 @@ func (s *Service) SetDefaultCredential(ctx context.Context, a Actor, in Credenti
 		return nil, err
 	}
 	s.Log.Info("default credential updated", "workspace_id", a.WorkspaceID, "by", a.Login)
+	s.Audit(ctx, a, "credential.default", "credential", cur.ID, credentialAudit(cur))
 	return cur, nil
 }
 

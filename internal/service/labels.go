@@ -19,7 +19,7 @@ const (
 
 // SetHostLabels replaces a host's labels after validating them.
 func (s *Service) SetHostLabels(ctx context.Context, a Actor, hostID int64, labels map[string]string) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermHosts); err != nil {
 		return err
 	}
 	if len(labels) > maxLabels {
@@ -37,6 +37,7 @@ func (s *Service) SetHostLabels(ctx context.Context, a Actor, hostID int64, labe
 		return err
 	}
 	s.Log.Info("host labels set", "workspace_id", a.WorkspaceID, "host_id", hostID, "labels", len(labels), "by", a.Login)
+	s.Audit(ctx, a, "host.labels", "host", hostID, map[string]any{"labels": labels})
 	// Labels feed group expressions: re-evaluate rather than wait for the
 	// host's next scan.
 	s.reevaluateLater(a.WorkspaceID)

@@ -163,6 +163,9 @@ func (s *Service) Rematch(ctx context.Context, keys []store.PackageKey) (Rematch
 
 // ListFindings returns the workspace's findings.
 func (s *Service) ListFindings(ctx context.Context, a Actor, f store.FindingFilter) ([]vuln.Finding, int, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, 0, err
+	}
 	f.Now = s.Now()
 	return s.Store.ListFindings(ctx, a.WorkspaceID, f)
 }
@@ -170,7 +173,7 @@ func (s *Service) ListFindings(ctx context.Context, a Actor, f store.FindingFilt
 // MarkFinding records an operator's decision on a finding: accepted risk or
 // false positive, with a reason and an optional expiry; kind "" clears it.
 func (s *Service) MarkFinding(ctx context.Context, a Actor, id int64, kind, reason string, expires *time.Time) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermExceptions); err != nil {
 		return err
 	}
 	switch kind {
@@ -189,6 +192,7 @@ func (s *Service) MarkFinding(ctx context.Context, a Actor, id int64, kind, reas
 		return err
 	}
 	s.Log.Info("finding marked", "workspace_id", a.WorkspaceID, "finding_id", id, "mark", kind, "by", a.Login)
+	s.Audit(ctx, a, "finding.mark", "finding", id, map[string]any{"mark": kind, "reason": reason, "expires_at": expires})
 	return nil
 }
 

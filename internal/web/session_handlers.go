@@ -4,11 +4,16 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/httpx"
+	"github.com/vigil-project/vigil/internal/service"
 )
 
 // loginCSRFCookie holds the pre-session token that protects the login form
@@ -55,7 +60,7 @@ func (a *app) renderLogin(w http.ResponseWriter, r *http.Request, status int, f 
 		tok = base64.RawURLEncoding.EncodeToString(b)
 	}
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login",
-		MaxAge: int(loginCSRFLifetime / time.Second), HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
+		MaxAge: int(loginCSRFLifetime / time.Second), HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteStrictMode})
 	f.Token = tok
 	a.render(w, r, status, "login", pageData{Title: "Log in", Data: f})
 }
@@ -81,10 +86,22 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusForbidden, f)
 		return
 	}
+	r = a.auth.Proxies.WithOrigin(r)
+	ip := service.OriginFrom(r.Context()).RemoteIP
+	limitKeys := []string{"ip:" + ip, "login:" + strings.ToLower(strings.TrimSpace(f.Login))}
+	if wait := a.logins.Wait(limitKeys...); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		a.log.Warn("web: login throttled", "login", f.Login, "remote", ip, "retry_after_s", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		f.Error = fmt.Sprintf("Too many failed logins. Try again in %s.", (time.Duration(secs) * time.Second).String())
+		a.renderLogin(w, r, http.StatusTooManyRequests, f)
+		return
+	}
 	act, err := a.svc.Login(r.Context(), f.Login, r.PostForm.Get("password"))
 	switch domain.ErrorCode(err) {
 	case domain.EUNAUTHORIZED:
-		a.log.Info("web: login failed", "login", f.Login, "remote", r.RemoteAddr)
+		a.logins.Fail(limitKeys...)
+		a.log.Info("web: login failed", "login", f.Login, "remote", ip)
 		f.Error = "Invalid login or password"
 		a.renderLogin(w, r, http.StatusUnauthorized, f)
 		return
@@ -97,17 +114,35 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, nil, "login", err)
 		return
 	}
+	// Only the login's count is cleared: clearing the address's would let
+	// one valid account reset the budget for guessing others.
+	a.logins.Succeed(limitKeys[1])
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1,
+		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteStrictMode})
+	if !a.startSession(w, r, act) {
+		return
+	}
+	a.log.Info("web: login", "workspace_id", act.WorkspaceID, "user", act.Login)
+	http.Redirect(w, r, orDefault(f.Next, "/hosts"), http.StatusSeeOther)
+}
+
+// startSession logs act in: a new session and its cookie. It reports
+// false after answering with an error page.
+func (a *app) startSession(w http.ResponseWriter, r *http.Request, act *service.Actor) bool {
 	id, sess, err := a.svc.StartSession(r.Context(), act)
 	if err != nil {
 		a.serverError(w, r, &request{Actor: act}, "start session", err)
-		return
+		return false
 	}
-	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: "", Path: "/login", MaxAge: -1,
-		HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: httpx.SessionCookie, Value: id, Path: "/", Expires: sess.ExpiresAt,
-		HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
-	a.log.Info("web: login", "workspace_id", act.WorkspaceID, "user", act.Login)
-	http.Redirect(w, r, orDefault(f.Next, "/hosts"), http.StatusSeeOther)
+		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode})
+	return true
+}
+
+// secure reports whether cookies get the Secure flag: when configured, or
+// when the browser reached us over HTTPS (directly or via a trusted proxy).
+func (a *app) secure(r *http.Request) bool {
+	return a.opts.SecureCookies || a.auth.Proxies.IsHTTPS(r)
 }
 
 // handleLogout ends the session. The CSRF check keeps other sites from
@@ -119,14 +154,14 @@ func (a *app) handleLogout(w http.ResponseWriter, r *http.Request, rq *request) 
 			return
 		}
 	}
-	a.clearSessionCookie(w)
+	a.clearSessionCookie(w, r)
 	a.log.Info("web: logout", "workspace_id", rq.workspaceID(), "user", rq.Actor.Login)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-func (a *app) clearSessionCookie(w http.ResponseWriter) {
+func (a *app) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: httpx.SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode})
 }
 
 func orDefault(s, def string) string {

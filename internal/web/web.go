@@ -18,6 +18,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -31,6 +32,10 @@ type Options struct {
 	// SecureCookies sets the Secure flag on cookies: use it when the app is
 	// served over TLS (directly or behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (client IP in the audit log; Secure
+	// cookies when the proxy says the browser used HTTPS).
+	TrustedProxies []netip.Prefix
 }
 
 // maxFormBytes bounds a form body; a private key is a few kilobytes.
@@ -43,6 +48,7 @@ type app struct {
 	opts   Options
 	tmpl   *templates
 	assets *assets
+	logins *httpx.LoginLimiter
 }
 
 // New returns the web app's handler, to be mounted at "/".
@@ -61,7 +67,8 @@ func New(svc *service.Service, log *slog.Logger, opts Options) (http.Handler, er
 	if err != nil {
 		return nil, err
 	}
-	a := &app{svc: svc, log: log, auth: &httpx.Authenticator{Svc: svc, Log: log}, opts: opts, tmpl: t, assets: as}
+	a := &app{svc: svc, log: log, auth: &httpx.Authenticator{Svc: svc, Log: log, Proxies: opts.TrustedProxies},
+		opts: opts, tmpl: t, assets: as, logins: httpx.NewLoginLimiter()}
 	return a.routes(), nil
 }
 
@@ -117,11 +124,22 @@ type request struct {
 	// CSRF is the session's token, for forms and the htmx header. Empty
 	// for API-token requests, which need none.
 	CSRF string
+	// Session is the browser session (nil for API tokens).
+	Session *domain.Session
+	// Workspaces are the caller's workspaces, for the header's switcher;
+	// loaded for full page views only.
+	Workspaces []domain.WorkspaceRole
 }
 
 // CanWrite reports whether the caller may change hosts and credentials.
 func (rq *request) CanWrite() bool {
 	return rq != nil && rq.Actor != nil && domain.CanWrite(rq.Actor.Role)
+}
+
+// Can reports whether the caller's role holds a permission (domain.Perm*
+// names: "policy", "members", "audit" ...), for templates and handlers.
+func (rq *request) Can(p domain.Permission) bool {
+	return rq != nil && rq.Actor != nil && domain.Can(rq.Actor.Role, p)
 }
 
 type userHandler func(w http.ResponseWriter, r *http.Request, rq *request)
@@ -141,6 +159,7 @@ func (a *app) user(h userHandler) http.Handler {
 				return
 			}
 		}
+		r = a.auth.Proxies.WithOrigin(r)
 		act, sess, err := a.auth.Authenticate(r)
 		if err != nil {
 			switch domain.ErrorCode(err) {
@@ -159,6 +178,10 @@ func (a *app) user(h userHandler) http.Handler {
 		rq := &request{Actor: act}
 		if sess != nil {
 			rq.CSRF = sess.CSRFToken
+			rq.Session = sess
+		}
+		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
+			a.loadWorkspaces(r, rq) // for the header's workspace switcher
 		}
 		h(w, r, rq)
 	})
@@ -174,7 +197,7 @@ func isTooLarge(err error) bool {
 // not swapped into a table.
 func (a *app) toLogin(w http.ResponseWriter, r *http.Request) {
 	if _, err := r.Cookie(httpx.SessionCookie); err == nil {
-		a.clearSessionCookie(w) // expired or unknown: drop it
+		a.clearSessionCookie(w, r) // expired or unknown: drop it
 	}
 	next := r.URL.RequestURI()
 	if r.Header.Get("HX-Request") == "true" {
