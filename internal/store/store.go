@@ -20,6 +20,9 @@ type Store interface {
 	VulnData
 	Findings
 	Compliance
+	SAP
+	Alerts
+	Exceptions
 	Dashboard
 	Accounts
 	Audit

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MatchTargets", testMatchTargets},
 		{"LabelsAndGroups", testLabelsAndGroups},
 		{"ChecksAndResults", testChecksAndResults},
+		{"SAP", testSAP},
 		{"HostTable", testHostTable},
 		{"FleetCounts", testFleetCounts},
 		{"Rollups", testRollups},
