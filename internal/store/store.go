@@ -22,7 +22,6 @@ type Store interface {
 	Compliance
 	SAP
 	Alerts
-	Exceptions
 	Dashboard
 	Accounts
 	Audit
