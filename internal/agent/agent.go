@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/sshkey"
+	"github.com/vigil-project/vigil/internal/version"
 )
 
 // Agent scans hosts and delivers reports.
@@ -27,6 +28,9 @@ type Agent struct {
 
 	etag   string
 	remote *inventory.AgentConfig
+	// ranNowID is the last run-now request this process ran, so that a
+	// request is run once even before the server hears about it.
+	ranNowID string
 }
 
 // New builds an agent from a validated config.
@@ -69,12 +73,35 @@ func (a *Agent) ScanOnce(ctx context.Context) (ScanStats, error) {
 	if err != nil {
 		return ScanStats{}, fmt.Errorf("pull config: %w", err)
 	}
-	stats, err := a.ScanHosts(ctx, cfg.Hosts)
-	a.log.Info("scan run finished", "hosts", stats.Hosts, "ok", stats.OK, "failed", stats.Failed, "duration", stats.Duration.Round(time.Millisecond).String())
+	stats, err := a.scanRun(ctx, cfg, "")
 	if err != nil {
 		return stats, err
 	}
 	return stats, a.Flush(ctx)
+}
+
+// scanRun scans the config's hosts once and tells the server how the run
+// went; runNowID is the request it answers, empty for a scheduled run.
+func (a *Agent) scanRun(ctx context.Context, cfg *inventory.AgentConfig, runNowID string) (ScanStats, error) {
+	started := time.Now().UTC()
+	stats, err := a.ScanHosts(ctx, cfg.Hosts)
+	a.log.Info("scan run finished", "hosts", stats.Hosts, "ok", stats.OK, "failed", stats.Failed,
+		"duration", stats.Duration.Round(time.Millisecond).String(), "run_now_id", runNowID)
+	if ctx.Err() != nil {
+		return stats, err
+	}
+	run := &inventory.AgentRunStatus{RunNowID: runNowID, StartedAt: started, DurationMS: stats.Duration.Milliseconds(),
+		Hosts: stats.Hosts, Failed: stats.Failed}
+	if err != nil {
+		run.Error = err.Error()
+	}
+	st := &inventory.AgentStatus{SchemaVersion: inventory.SchemaVersion, AgentVersion: version.String(), LastRun: run}
+	// The status is for the agents page; the reports are what matter, so
+	// a failure here is only logged.
+	if perr := a.client.PostStatus(ctx, st); perr != nil && ctx.Err() == nil {
+		a.log.Warn("could not send the run status to the server", "err", perr)
+	}
+	return stats, err
 }
 
 // Batch bounds: enough to amortise a request, small enough that one
@@ -157,8 +184,9 @@ func (a *Agent) pushBatch(ctx context.Context, batch []Entry) error {
 }
 
 // Run is the service loop: refresh the config every poll, scan at each
-// scheduled time, push the spool after each scan and retry pushes with
-// backoff while the server is unreachable. It returns when ctx ends.
+// scheduled time and when the config carries a new run-now request, push
+// the spool after each scan and retry pushes with backoff while the server
+// is unreachable. It returns when ctx ends.
 func (a *Agent) Run(ctx context.Context, poll time.Duration) error {
 	if poll <= 0 {
 		poll = time.Minute
@@ -181,8 +209,14 @@ func (a *Agent) Run(ctx context.Context, poll time.Duration) error {
 				nextScan = NextRun(now, cfg.Schedule)
 				a.log.Info("next scan scheduled", "at", nextScan.Format(time.RFC3339))
 			}
-			if !now.Before(nextScan) {
-				if _, err := a.ScanHosts(ctx, cfg.Hosts); err != nil && ctx.Err() == nil {
+			runNow := cfg.RunNowID != "" && cfg.RunNowID != a.ranNowID
+			if runNow || !now.Before(nextScan) {
+				id := ""
+				if runNow {
+					id, a.ranNowID = cfg.RunNowID, cfg.RunNowID
+					a.log.Info("scan requested from the server (run now)", "run_now_id", id)
+				}
+				if _, err := a.scanRun(ctx, cfg, id); err != nil && ctx.Err() == nil {
 					a.log.Error("scan run", "err", err)
 				}
 				nextScan = NextRun(time.Now().UTC(), cfg.Schedule)

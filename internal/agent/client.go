@@ -155,3 +155,22 @@ func (c *Client) PushRaw(ctx context.Context, reports [][]byte) (*inventory.Batc
 	}
 	return &reply, nil
 }
+
+// PostStatus tells the server about the agent and its last scan run.
+func (c *Client) PostStatus(ctx context.Context, st *inventory.AgentStatus) error {
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/v1/agent/status", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}

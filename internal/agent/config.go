@@ -37,6 +37,10 @@ type Config struct {
 	// compliance checks may read (collect.BuiltinAllowedFiles). Only this
 	// local config can extend it, never the server. Absolute, clean paths.
 	AllowedFiles []string `yaml:"allowed_files"`
+	// PollInterval is how often the agent asks the server for its config:
+	// how soon it sees a "Run now" or a changed host. An unchanged config
+	// costs one 304.
+	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
 // Defaults applied to fields left empty.
@@ -46,6 +50,8 @@ const (
 	DefaultHostTimeout    = 5 * time.Minute
 	DefaultProbeTimeout   = 2 * time.Minute
 	DefaultConnectTimeout = 15 * time.Second
+	DefaultPollInterval   = 10 * time.Second
+	MinPollInterval       = time.Second
 )
 
 // envPrefix is prepended to the upper-cased YAML key for env overrides.
@@ -118,7 +124,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		}
 		c.Concurrency = n
 	}
-	for key, dst := range map[string]*time.Duration{"HOST_TIMEOUT": &c.HostTimeout, "PROBE_TIMEOUT": &c.ProbeTimeout, "CONNECT_TIMEOUT": &c.ConnectTimeout} {
+	for key, dst := range map[string]*time.Duration{"HOST_TIMEOUT": &c.HostTimeout, "PROBE_TIMEOUT": &c.ProbeTimeout, "CONNECT_TIMEOUT": &c.ConnectTimeout, "POLL_INTERVAL": &c.PollInterval} {
 		if v, ok := lookup(envPrefix + key); ok {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -160,6 +166,9 @@ func (c *Config) finish() error {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
 	return c.Validate()
 }
 
@@ -177,6 +186,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {
 		return fmt.Errorf("concurrency must be between 1 and 1000, got %d", c.Concurrency)
+	}
+	if c.PollInterval < MinPollInterval {
+		return fmt.Errorf("poll_interval must be at least %s, got %s", MinPollInterval, c.PollInterval)
 	}
 	if _, err := ParseLevel(c.LogLevel); err != nil {
 		return err

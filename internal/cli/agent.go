@@ -46,9 +46,12 @@ VIGIL_PROBE_TIMEOUT, VIGIL_CONNECT_TIMEOUT), which override the file.`,
 		Short: "Run as a service: scan on the server's schedule, push, retry",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, _, err := load(cmd)
+			a, cfg, err := load(cmd)
 			if err != nil {
 				return err
+			}
+			if poll == 0 {
+				poll = cfg.PollInterval
 			}
 			err = a.Run(cmd.Context(), poll)
 			if errors.Is(err, cmd.Context().Err()) {
@@ -57,7 +60,7 @@ VIGIL_PROBE_TIMEOUT, VIGIL_CONNECT_TIMEOUT), which override the file.`,
 			return err
 		},
 	}
-	run.Flags().DurationVar(&poll, "poll", time.Minute, "how often to pull the config (cheap: 304 when unchanged)")
+	run.Flags().DurationVar(&poll, "poll", 0, "how often to pull the config (cheap: 304 when unchanged); default poll_interval from config.yaml (10s)")
 
 	var once bool
 	scan := &cobra.Command{

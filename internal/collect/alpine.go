@@ -7,6 +7,16 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
+// alpineFamily is Alpine and postmarketOS (which uses Alpine's packages).
+// Not wolfi: it uses apk but versions its own packages, so Alpine advisories
+// do not apply to it.
+type alpineFamily struct{}
+
+func (alpineFamily) Name() string        { return osFamilyAlpine }
+func (alpineFamily) IDs() []string       { return []string{"alpine", "postmarketos"} }
+func (alpineFamily) Likes() []string     { return nil }
+func (alpineFamily) PackageProbe() Probe { return apkProbe }
+
 // The installed database rather than `apk info`: it has name, version,
 // architecture and origin in one read, and apk info's output differs
 // between apk-tools versions.

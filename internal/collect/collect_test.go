@@ -42,15 +42,42 @@ func osOutput(t testing.TB, files ...releaseFile) []byte {
 	return []byte(b.String())
 }
 
-// fakeRunner answers by exact command string; a command it does not know is
-// a session error, so a test notices a probe it did not expect.
+// fakeRunner answers by exact command string, and answers batches command
+// by command as a host's shell would (AnswerBatch). Outside a batch, a
+// command it does not know is a session error, so a test notices a probe it
+// did not expect; inside one it exits 127 as sh would. An error in errs that
+// is not an ExitError kills the whole exec it is part of, as a dropped
+// session would.
 type fakeRunner struct {
-	out  map[string]string
-	errs map[string]error
-	ran  []string
+	out   map[string]string
+	errs  map[string]error
+	ran   []string // every catalogue command, batched or not
+	execs int      // exec round trips
 }
 
 func (f *fakeRunner) Run(ctx context.Context, cmd string) ([]byte, error) {
+	f.execs++
+	if IsBatch(cmd) {
+		var dead error
+		out, _ := AnswerBatch(cmd, func(c string) ([]byte, string, int) {
+			f.ran = append(f.ran, c)
+			var exit *transport.ExitError
+			if err := f.errs[c]; errors.As(err, &exit) {
+				return nil, exit.Stderr, exit.Code
+			} else if err != nil && dead == nil {
+				dead = err
+			}
+			out, ok := f.out[c]
+			if !ok {
+				return nil, "sh: 1: not recorded: not found", 127
+			}
+			return []byte(out), "", 0
+		})
+		if dead != nil {
+			return nil, dead
+		}
+		return out, nil
+	}
 	f.ran = append(f.ran, cmd)
 	if err := f.errs[cmd]; err != nil {
 		return nil, err
@@ -60,6 +87,17 @@ func (f *fakeRunner) Run(ctx context.Context, cmd string) ([]byte, error) {
 		return nil, errors.New("fake runner: unexpected command " + cmd)
 	}
 	return []byte(out), nil
+}
+
+// item reads a real item probe output recorded on Debian 12
+// (testdata/items/README.md).
+func item(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "items", "debian12", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 var scanNow = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -79,6 +117,9 @@ func debianHost(t *testing.T) *fakeRunner {
 		cmds["network"]:         string(recording(t, "network")),
 		cmds["listening"]:       string(recording(t, "listening")),
 		cmds["packages/debian"]: string(fixture(t, "osv-scalibr/var/lib/dpkg/status.debian-12-excerpt")),
+		cmds["kernel_installed"]: string(item(t, "reboot_required")),
+		cmds["accounts"]:         string(item(t, "accounts")),
+		cmds["python_packages"]:  string(readTestdata(t, "python/debian12/python_packages")),
 	}}
 }
 
@@ -99,7 +140,18 @@ func probeErr(rs []inventory.ProbeResult, name string) string {
 	return "<no probe " + name + ">"
 }
 
-var allProbes = []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening", "packages"}
+var allProbes = []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening",
+	"kernel_installed", "accounts", "packages", "python_packages", "dmi_ids", "listening_processes", "account_status", "sudoers"}
+
+// readTestdata reads a file under testdata/.
+func readTestdata(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 func TestScanDebianHost(t *testing.T) {
 	r := debianHost(t)
@@ -111,9 +163,12 @@ func TestScanDebianHost(t *testing.T) {
 		t.Errorf("probes = %v, want %v", got, allProbes)
 	}
 	for _, p := range rep.Probes {
-		if p.Error != "" || p.DurationMS < 0 {
+		if p.DurationMS < 0 || p.Error != "" && !p.NeedsPrivilege {
 			t.Errorf("probe %s: error %q, duration %d", p.Name, p.Error, p.DurationMS)
 		}
+	}
+	if r.execs != 2 {
+		t.Errorf("scan took %d exec round trips, want 2", r.execs)
 	}
 	sys := rep.System
 	if sys.Hostname != "web-1" || sys.OS.ID != "debian" || sys.OS.Codename != "bookworm" ||
@@ -124,8 +179,16 @@ func TestScanDebianHost(t *testing.T) {
 	if want := scanNow.Add(-46902 * time.Second); !sys.Uptime.BootTime.Equal(want) {
 		t.Errorf("boot time = %v, want %v", sys.Uptime.BootTime, want)
 	}
-	if len(rep.Packages) != 7 || rep.Packages[0].Name != "accountsservice" {
-		t.Errorf("packages: got %d, first %+v", len(rep.Packages), rep.Packages)
+	// 7 dpkg packages, then the 68 Python distributions (69 metadata
+	// files: cryptography has both dist-info and egg-info).
+	if len(rep.Packages) != 7+68 || rep.Packages[0].Name != "accountsservice" || rep.Packages[7].Ecosystem != inventory.EcosystemPyPI {
+		t.Errorf("packages: got %d, first %+v", len(rep.Packages), rep.Packages[0])
+	}
+	if sys.OS.EOLDate != "2028-06-30" {
+		t.Errorf("os eol date = %q", sys.OS.EOLDate)
+	}
+	if len(sys.Accounts) == 0 || sys.Accounts[0].Name != "root" || sys.Accounts[0].SudoSource != "groups" || sys.Accounts[0].Locked != nil {
+		t.Errorf("accounts = %+v", sys.Accounts)
 	}
 	if sys.Hardware.Virtualization != "docker" || len(sys.Filesystems) != 1 || len(sys.Network.Interfaces) != 4 ||
 		sys.Network.DefaultRoute == nil || len(sys.Network.DNSServers) != 1 || len(sys.Network.Listening) != 11 {
@@ -154,7 +217,7 @@ func TestScanRecordsProbeFailures(t *testing.T) {
 	if rep.System.Memory != (inventory.Memory{}) || rep.System.CPU != (inventory.CPU{}) {
 		t.Errorf("failed probes left data: %+v %+v", rep.System.Memory, rep.System.CPU)
 	}
-	if len(rep.Packages) != 7 {
+	if len(rep.Packages) != 7+68 {
 		t.Errorf("scan did not go on to packages: %d", len(rep.Packages))
 	}
 }
@@ -162,18 +225,20 @@ func TestScanRecordsProbeFailures(t *testing.T) {
 func TestScanAbortsOnSessionError(t *testing.T) {
 	r := debianHost(t)
 	dead := errors.New("ssh: session closed")
-	r.errs = map[string]error{Commands()["cpu"]: dead}
+	// The session drops during the second batch: the first one's
+	// results stay.
+	r.errs = map[string]error{Commands()["packages/debian"]: dead}
 	var rep inventory.HostReport
 	err := Scan(context.Background(), r, &rep, scanNow)
-	if !errors.Is(err, dead) || !strings.Contains(err.Error(), "probe cpu") {
-		t.Fatalf("err = %v, want the session error wrapped with the probe name", err)
+	if !errors.Is(err, dead) || !strings.Contains(err.Error(), "probe batch") {
+		t.Fatalf("err = %v, want the session error wrapped", err)
 	}
-	want := []string{"os", "hostname", "kernel", "uptime", "cpu"}
+	want := allProbes[:12]
 	if got := probeNames(rep.Probes); !reflect.DeepEqual(got, want) {
 		t.Errorf("probes = %v, want %v", got, want)
 	}
-	if len(r.ran) != 5 {
-		t.Errorf("ran %d commands after the session died, want 5 in all", len(r.ran))
+	if r.execs != 2 {
+		t.Errorf("%d execs, want 2", r.execs)
 	}
 	if rep.Packages == nil || len(rep.Packages) != 0 {
 		t.Errorf("packages = %#v, want empty non-nil", rep.Packages)
@@ -189,10 +254,10 @@ func TestScanCancelled(t *testing.T) {
 	r := debianHost(t)
 	var rep inventory.HostReport
 	err := Scan(ctx, r, &rep, scanNow)
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "probe os") {
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(r.ran) != 0 {
+	if len(r.ran) != 0 || r.execs != 0 {
 		t.Errorf("ran %v on a cancelled context", r.ran)
 	}
 }
@@ -205,7 +270,8 @@ func TestScanPackageFamily(t *testing.T) {
 		pkgCommand string // "" when no package probe should run
 		wantErr    string
 	}{
-		{"suse uses rpm", []releaseFile{{"/etc/os-release", "chef-os_release/sles_15"}}, cmds["packages/redhat"], ""},
+		{"suse", []releaseFile{{"/etc/os-release", "chef-os_release/sles_15"}}, cmds["packages/suse"], ""},
+		{"rocky", []releaseFile{{"/etc/os-release", "chef-os_release/rocky_9"}}, cmds["packages/redhat"], ""},
 		{"alpine", []releaseFile{{"/etc/os-release", "chef-os_release/alpine_3_18"}}, cmds["packages/alpine"], ""},
 		{"wolfi has none", []releaseFile{{"/etc/os-release", "chef-os_release/wolfi"}}, "", "no package manager known for os wolfi"},
 		{"no release file", nil, "", "no package manager known for os (unknown)"},
@@ -215,6 +281,8 @@ func TestScanPackageFamily(t *testing.T) {
 			r := debianHost(t)
 			r.out[cmds["os"]] = string(osOutput(t, tt.osFiles...))
 			delete(r.out, cmds["packages/debian"])
+			delete(r.out, cmds["python_packages"])
+			r.out[cmds["python_packages"]] = ""
 			if tt.pkgCommand != "" {
 				r.out[tt.pkgCommand] = ""
 			}
@@ -222,14 +290,20 @@ func TestScanPackageFamily(t *testing.T) {
 			if err := Scan(context.Background(), r, &rep, scanNow); err != nil {
 				t.Fatal(err)
 			}
-			if got := probeNames(rep.Probes); !reflect.DeepEqual(got, allProbes) {
+			want := allProbes
+			if tt.pkgCommand == "" {
+				// No package probe in the batch; its error is
+				// recorded after it.
+				want = append(append(append([]string{}, allProbes[:12]...), "python_packages", "packages"), allProbes[14:]...)
+			}
+			if got := probeNames(rep.Probes); !reflect.DeepEqual(got, want) {
 				t.Errorf("probes = %v", got)
 			}
 			if e := probeErr(rep.Probes, "packages"); e != tt.wantErr {
 				t.Errorf("packages error = %q, want %q", e, tt.wantErr)
 			}
-			if last := r.ran[len(r.ran)-1]; tt.pkgCommand != "" && last != tt.pkgCommand {
-				t.Errorf("last command = %q, want %q", last, tt.pkgCommand)
+			if tt.pkgCommand != "" && r.ran[12] != tt.pkgCommand {
+				t.Errorf("package command = %q, want %q", r.ran[12], tt.pkgCommand)
 			}
 			if rep.Packages == nil || len(rep.Packages) != 0 {
 				t.Errorf("packages = %#v, want empty non-nil", rep.Packages)
@@ -240,7 +314,8 @@ func TestScanPackageFamily(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	cmds := Commands()
-	want := []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening", "packages/debian", "packages/redhat", "packages/alpine"}
+	want := []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening",
+		"kernel_installed", "accounts", "python_packages", "packages/debian", "packages/redhat", "packages/suse", "packages/alpine"}
 	if len(cmds) != len(want) {
 		t.Errorf("Commands() has %d entries, want %d: %v", len(cmds), len(want), cmds)
 	}
@@ -249,7 +324,8 @@ func TestCommands(t *testing.T) {
 			t.Errorf("Commands()[%q] missing", k)
 		}
 	}
-	if cmds["packages/redhat"] != `rpm -qa --qf '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n'` {
+	if cmds["packages/redhat"] != `rpm -qa --qf '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{MODULARITYLABEL}\n' 2>/dev/null || `+
+		`rpm -qa --qf '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n'` {
 		t.Errorf("rpm command = %s", cmds["packages/redhat"])
 	}
 	// Every file ParseOS knows must be one the command prints.
@@ -267,13 +343,15 @@ func TestFamilyFor(t *testing.T) {
 	}{
 		{inventory.OS{Family: "debian", ID: "ubuntu"}, FamilyDebian},
 		{inventory.OS{Family: "redhat", ID: "rocky"}, FamilyRedHat},
-		{inventory.OS{Family: "suse", ID: "sles"}, FamilyRedHat},
+		{inventory.OS{Family: "suse", ID: "sles"}, FamilySUSE},
 		{inventory.OS{Family: "alpine", ID: "alpine"}, FamilyAlpine},
 		{inventory.OS{Family: "linux", ID: "wolfi"}, ""},
 		{inventory.OS{}, ""},
 		// Family unset: classified from ID and ID_LIKE.
 		{inventory.OS{ID: "pop", IDLike: []string{"ubuntu", "debian"}}, FamilyDebian},
-		{inventory.OS{ID: "opensuse-leap"}, FamilyRedHat},
+		{inventory.OS{ID: "opensuse-leap"}, FamilySUSE},
+		{inventory.OS{ID: "amzn"}, FamilyRedHat},
+		{inventory.OS{ID: "ol"}, FamilyRedHat},
 		{inventory.OS{ID: "arch"}, ""},
 	}
 	for _, tt := range tests {

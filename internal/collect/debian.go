@@ -7,6 +7,15 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
+// debianFamily is Debian and its derivatives (Ubuntu, Raspbian, Mint):
+// dpkg databases.
+type debianFamily struct{}
+
+func (debianFamily) Name() string        { return osFamilyDebian }
+func (debianFamily) IDs() []string       { return []string{"debian", "ubuntu", "raspbian", "linuxmint"} }
+func (debianFamily) Likes() []string     { return []string{"debian", "ubuntu"} }
+func (debianFamily) PackageProbe() Probe { return dpkgProbe }
+
 // The status file rather than dpkg-query: it is readable without dpkg's
 // lock and without depending on which dpkg-query version (and so which
 // format fields) the host has.

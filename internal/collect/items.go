@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/transport"
@@ -87,9 +86,9 @@ func (e *privilegeError) Error() string { return e.msg }
 // allowFiles extends the built-in list of readable files; it comes from the
 // agent's own config, never from the server.
 //
-// A command that fails on the host is recorded in its item's result. Any
-// other Runner error means the session is gone: the remaining items get
-// ErrSessionLost and nothing more is run.
+// Every command runs in one batch (one exec round trip). A command that
+// fails on the host is recorded in its item's result. Any other Runner error
+// means the session is gone: the items not collected get its error.
 func CollectItems(ctx context.Context, r transport.Runner, reqs []inventory.ItemRequest, allowFiles []string) []inventory.ItemResult {
 	allowed := make(map[string]bool, len(builtinAllowedFiles)+len(allowFiles))
 	for _, f := range builtinAllowedFiles {
@@ -98,96 +97,120 @@ func CollectItems(ctx context.Context, r transport.Runner, reqs []inventory.Item
 	for _, f := range allowFiles {
 		allowed[f] = true
 	}
-	results := make([]inventory.ItemResult, 0, len(reqs))
-	seen := map[string]inventory.ItemResult{}
-	lost := false
-	for _, req := range reqs {
-		if lost {
-			results = append(results, inventory.ItemResult{Kind: req.Kind, Name: req.Name, Error: ErrSessionLost})
+	// A config may ask for one item twice (two checks on one file): one
+	// command serves both. Every command goes into one batch, so all items
+	// cost one exec round trip.
+	type pending struct {
+		res   inventory.ItemResult
+		parse func([]byte) (any, error)
+		cmd   int // index in cmds, or -1 when refused without a command
+	}
+	byKey := map[string]int{}
+	var uniq []pending
+	var cmds []batchCmd
+	order := make([]int, len(reqs))
+	for i, req := range reqs {
+		if j, ok := byKey[req.Key()]; ok {
+			order[i] = j
 			continue
 		}
-		// A config may ask for one item twice (two checks on one file):
-		// one command serves both.
-		if res, ok := seen[req.Key()]; ok {
-			results = append(results, res)
+		res, command, parse := prepareItem(req, allowed)
+		p := pending{res: res, parse: parse, cmd: -1}
+		if command != "" {
+			p.cmd = len(cmds)
+			cmds = append(cmds, batchCmd{name: fmt.Sprintf("item%d", len(cmds)), command: command})
+		}
+		byKey[req.Key()] = len(uniq)
+		order[i] = len(uniq)
+		uniq = append(uniq, p)
+	}
+	out, fatal := runBatch(ctx, r, cmds, DefaultProbeTimeout)
+	told := false
+	for i := range uniq {
+		p := &uniq[i]
+		if p.cmd < 0 {
 			continue
 		}
-		res, fatal := collectItem(ctx, r, req, allowed)
-		seen[req.Key()] = res
-		results = append(results, res)
-		lost = fatal
+		cr := out[p.cmd]
+		if cr.err == errNotReached && fatal != nil {
+			// The first item the session took down says why; the
+			// rest say only that they were lost with it.
+			p.res.Error = ErrSessionLost
+			if !told {
+				p.res.Error = truncate("not collected: "+fatal.Error(), maxProbeError)
+				told = true
+			}
+			continue
+		}
+		finishItem(&p.res, cr, p.parse)
+	}
+	results := make([]inventory.ItemResult, len(reqs))
+	for i, j := range order {
+		results[i] = uniq[j].res
 	}
 	return results
 }
 
-func collectItem(ctx context.Context, r transport.Runner, req inventory.ItemRequest, allowed map[string]bool) (res inventory.ItemResult, fatal bool) {
+// prepareItem checks a request against the catalogue and the allowlist and
+// returns its command and parser, or a result that refuses it (command "").
+func prepareItem(req inventory.ItemRequest, allowed map[string]bool) (res inventory.ItemResult, command string, parse func([]byte) (any, error)) {
 	res = inventory.ItemResult{Kind: req.Kind, Name: req.Name}
-	var command string
-	var parse func([]byte) (any, error)
 	switch req.Kind {
 	case inventory.ItemProbe:
 		p, ok := itemProbes[req.Name]
 		if !ok {
 			res.Error = ErrNotInCatalogue
-			return res, false
+			return res, "", nil
 		}
-		command, parse = p.command, p.parse
+		return res, p.command, p.parse
 	case inventory.ItemFileMeta:
 		if err := CheckItemPath(req.Name); err != nil {
 			res.Error = err.Error()
-			return res, false
+			return res, "", nil
 		}
-		command = statCommand(req.Name)
-		parse = func(out []byte) (any, error) { return ParseFileMeta(out) }
+		return res, statCommand(req.Name), func(out []byte) (any, error) { return ParseFileMeta(out) }
 	case inventory.ItemFile:
 		if err := CheckItemPath(req.Name); err != nil {
 			res.Error = err.Error()
-			return res, false
+			return res, "", nil
 		}
 		if !allowed[req.Name] {
 			res.Error = ErrNotAllowlisted
-			return res, false
+			return res, "", nil
 		}
-		command, parse = fileCommand(req.Name), parseFileContent
-	default:
-		res.Error = fmt.Sprintf("unknown item kind %q: %s", req.Kind, ErrNotInCatalogue)
-		return res, false
+		return res, fileCommand(req.Name), parseFileContent
 	}
+	res.Error = fmt.Sprintf("unknown item kind %q: %s", req.Kind, ErrNotInCatalogue)
+	return res, "", nil
+}
 
-	start := time.Now()
-	defer func() { res.DurationMS = time.Since(start).Milliseconds() }()
-	// A runner that ignores ctx would otherwise carry a cancelled scan
-	// through every item.
-	err := ctx.Err()
-	var out []byte
-	if err == nil {
-		out, err = r.Run(ctx, command)
-	}
+// finishItem fills res from its command's result.
+func finishItem(res *inventory.ItemResult, cr cmdResult, parse func([]byte) (any, error)) {
+	res.DurationMS = cr.duration.Milliseconds()
 	var exit *transport.ExitError
 	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		res.Error = truncate(err.Error(), maxProbeError)
+	case cr.err == nil:
+	case errors.As(cr.err, &exit):
+		res.Error = truncate(cr.err.Error(), maxProbeError)
 		res.NeedsPrivilege = noAccess(exit)
-		return res, false
+		return
 	default:
-		res.Error = truncate("not collected: "+err.Error(), maxProbeError)
-		return res, true
+		res.Error = truncate(cr.err.Error(), maxProbeError)
+		return
 	}
-	v, err := parse(out)
+	v, err := parse(cr.out)
 	if err != nil {
 		var pe *privilegeError
 		res.NeedsPrivilege = errors.As(err, &pe)
 		res.Error = truncate(err.Error(), maxProbeError)
-		return res, false
+		return
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		res.Error = "encode value: " + err.Error()
-		return res, false
+		return
 	}
 	res.Value = b
-	return res, false
 }
 
 // noAccess reports whether a failed command failed for lack of rights: the

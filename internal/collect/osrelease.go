@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/compliance"
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
@@ -23,6 +24,11 @@ var osProbe = Probe{
 		os, err := ParseOS(out)
 		if err != nil {
 			return err
+		}
+		// The date comes from the same table the compliance checks use
+		// (internal/compliance/eol.csv), so os.eol agrees everywhere.
+		if d, ok := compliance.EOLDate(os.ID, os.VersionID); ok {
+			os.EOLDate = d.Format(time.DateOnly)
 		}
 		rep.System.OS = os
 		return nil
@@ -226,43 +232,4 @@ func shellUnquote(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// osFamily classifies a distribution by its own ID first, so a derivative
-// that is well known is not reclassified by what it claims to be like.
-func osFamily(id string, like []string) string {
-	if f := familyOfID(id); f != "" {
-		return f
-	}
-	for _, l := range like {
-		switch strings.ToLower(l) {
-		case "debian", "ubuntu":
-			return osFamilyDebian
-		case "rhel", "fedora", "centos":
-			return osFamilyRedHat
-		case "suse", "opensuse":
-			return osFamilySUSE
-		}
-	}
-	return osFamilyLinux
-}
-
-func familyOfID(id string) string {
-	id = strings.ToLower(id)
-	switch id {
-	case "debian", "ubuntu", "raspbian", "linuxmint":
-		return osFamilyDebian
-	case "rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora":
-		return osFamilyRedHat
-	case "sles", "sles_sap", "sled":
-		return osFamilySUSE
-	case "alpine", "postmarketos":
-		// Not wolfi: it uses apk but versions its own packages, so
-		// Alpine advisories do not apply to it.
-		return osFamilyAlpine
-	}
-	if strings.HasPrefix(id, "opensuse") {
-		return osFamilySUSE
-	}
-	return ""
 }

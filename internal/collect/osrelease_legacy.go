@@ -61,47 +61,6 @@ func parseRedHatRelease(content string) (inventory.OS, bool) {
 	return os, true
 }
 
-// parseSuSERelease reads the format SUSE dropped in SLES 15:
-//
-//	SUSE Linux Enterprise Server 11 (x86_64)
-//	VERSION = 11
-//	PATCHLEVEL = 4
-func parseSuSERelease(content string) (inventory.OS, bool) {
-	title := firstLine(content)
-	if title == "" {
-		return inventory.OS{}, false
-	}
-	kv := map[string]string{}
-	for _, l := range strings.Split(content, "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	lower := strings.ToLower(title)
-	id := "sles"
-	switch {
-	case strings.Contains(lower, "opensuse"):
-		id = "opensuse"
-	case strings.Contains(lower, "enterprise desktop"):
-		id = "sled"
-	}
-	// os-release on the same SLES host says VERSION_ID="11.4" for SP4, so
-	// the patch level joins the version the same way.
-	version := kv["VERSION"]
-	if pl := kv["PATCHLEVEL"]; version != "" && pl != "" && pl != "0" {
-		version += "." + pl
-	}
-	name, _, _ := strings.Cut(title, " (")
-	return inventory.OS{
-		Family:     osFamilySUSE,
-		ID:         id,
-		VersionID:  version,
-		Name:       name,
-		PrettyName: title,
-		Codename:   kv["CODENAME"],
-	}, true
-}
-
 func parseAlpineRelease(content string) (inventory.OS, bool) {
 	v := firstLine(content)
 	if v == "" || strings.ContainsAny(v, " \t") {

@@ -7,23 +7,43 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
-// One line per package, tab-separated, with the fields kept apart so nothing
-// has to re-split a joined NEVRA (where names and versions both contain '-').
+// redhatFamily is RHEL and its rebuilds (CentOS, CentOS Stream, Rocky,
+// AlmaLinux, Oracle Linux), Amazon Linux and Fedora: rpm databases whose
+// advisories follow Red Hat's, with AppStream module streams from EL8 on.
+type redhatFamily struct{}
+
+func (redhatFamily) Name() string { return osFamilyRedHat }
+func (redhatFamily) IDs() []string {
+	return []string{"rhel", "centos", "rocky", "almalinux", "ol", "amzn", "fedora", "scientific", "cloudlinux"}
+}
+func (redhatFamily) Likes() []string     { return []string{"rhel", "fedora", "centos"} }
+func (redhatFamily) PackageProbe() Probe { return rpmProbe }
+
+// rpmFields is the query both rpm probes share: one line per package,
+// tab-separated, with the fields kept apart so nothing has to re-split a
+// joined NEVRA (where names and versions both contain '-').
+const rpmFields = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}`
+
+// The modularity label tells which module stream built a package (advisories
+// for EL8+ AppStream name it). rpm before 4.14 (EL7) rejects the unknown
+// tag and prints nothing, so the query without it follows.
 var rpmProbe = Probe{
-	Name:    packagesProbeName,
-	Command: `rpm -qa --qf '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n'`,
-	apply:   applyPackages(ParseRPMQuery),
+	Name: packagesProbeName,
+	Command: `rpm -qa --qf '` + rpmFields + `\t%{MODULARITYLABEL}\n' 2>/dev/null || ` +
+		`rpm -qa --qf '` + rpmFields + `\n'`,
+	apply: applyPackages(ParseRPMQuery),
 }
 
 // rpm prints "(none)" for a tag the header does not have.
 const rpmNone = "(none)"
 
-// ParseRPMQuery reads the rpm probe's output. gpg-pubkey entries are skipped:
-// they are the imported signing keys rpm keeps in its database, not software.
+// ParseRPMQuery reads the rpm probes' output: six fields per line, or seven
+// with the modularity label. gpg-pubkey entries are skipped: they are the
+// imported signing keys rpm keeps in its database, not software.
 //
-// Lines split on whitespace when tabs do not give six fields: hand-written
-// and copied samples (chef/ohai's) replace tabs with spaces, and no rpm field
-// can itself contain whitespace.
+// Lines split on whitespace when tabs do not give six or seven fields:
+// hand-written and copied samples (chef/ohai's) replace tabs with spaces, and
+// no rpm field can itself contain whitespace.
 func ParseRPMQuery(out []byte) ([]inventory.Package, error) {
 	pkgs := []inventory.Package{}
 	for i, line := range strings.Split(string(out), "\n") {
@@ -32,13 +52,17 @@ func ParseRPMQuery(out []byte) ([]inventory.Package, error) {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 6 {
+		if len(f) != 6 && len(f) != 7 {
 			f = strings.Fields(line)
 		}
-		if len(f) != 6 {
-			return nil, fmt.Errorf("parse rpm query: line %d: want 6 fields, got %d", i+1, len(f))
+		if len(f) != 6 && len(f) != 7 {
+			return nil, fmt.Errorf("parse rpm query: line %d: want 6 or 7 fields, got %d", i+1, len(f))
 		}
 		name, epoch, version, release, arch, srpm := f[0], f[1], f[2], f[3], f[4], f[5]
+		module := ""
+		if len(f) == 7 {
+			module = noneEmpty(f[6])
+		}
 		if name == "gpg-pubkey" {
 			continue
 		}
@@ -57,6 +81,7 @@ func ParseRPMQuery(out []byte) ([]inventory.Package, error) {
 			Version:   version,
 			Release:   noneEmpty(release),
 			Arch:      noneEmpty(arch),
+			Module:    module,
 			Ecosystem: inventory.EcosystemRPM,
 		}
 		if srpm != rpmNone {

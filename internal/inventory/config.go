@@ -18,6 +18,10 @@ type AgentConfig struct {
 	WorkspaceID   int64      `json:"workspace_id"`
 	Schedule      Schedule   `json:"schedule"`
 	Hosts         []HostSpec `json:"hosts"`
+	// RunNowID asks the agent to scan every host once, now, when it differs
+	// from the last one the agent ran (the web app's "Run now"). The agent
+	// reports the ID back with the run's status. Empty: no request.
+	RunNowID string `json:"run_now_id,omitempty"`
 }
 
 // Schedule: scans start at Anchor (UTC, "HH:MM") and every Interval after.

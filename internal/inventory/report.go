@@ -47,6 +47,9 @@ type HostReport struct {
 	Probes      []ProbeResult `json:"probes"`
 	// Items are the compliance items the config asked for, in its order.
 	Items []ItemResult `json:"items,omitempty"`
+	// SAP are the SAP systems found when the host was asked for them
+	// (HostSpec.SAP); see sap.go.
+	SAP []SAPSystem `json:"sap,omitempty"`
 }
 
 // Error kinds for failed scans.
@@ -77,6 +80,9 @@ type System struct {
 	// Accounts are the local accounts from /etc/passwd, with lock state
 	// and sudo rights where the privileged probes could read them.
 	Accounts []Account `json:"accounts,omitempty"`
+	// Windows holds what only Windows hosts have (hotfixes, services,
+	// firewall, Defender, policies); nil on other hosts.
+	Windows *Windows `json:"windows,omitempty"`
 }
 
 // Account is one local account. Locked is unknown (nil) unless the
@@ -86,11 +92,15 @@ type System struct {
 type Account struct {
 	Name       string `json:"name"`
 	UID        int64  `json:"uid"`
+	GID        int64  `json:"gid"`
 	Shell      string `json:"shell,omitempty"`
 	LoginShell bool   `json:"login_shell"`
-	Locked     *bool  `json:"locked,omitempty"`
-	Sudo       bool   `json:"sudo,omitempty"`
-	SudoSource string `json:"sudo_source,omitempty"`
+	// Groups are the account's groups: its primary group and those that
+	// list it in /etc/group.
+	Groups     []string `json:"groups,omitempty"`
+	Locked     *bool    `json:"locked,omitempty"`
+	Sudo       bool     `json:"sudo,omitempty"`
+	SudoSource string   `json:"sudo_source,omitempty"`
 }
 
 // Hardware is what DMI and the kernel say about the machine. Serial and
@@ -230,6 +240,10 @@ type Package struct {
 	// a package built in a module stream (RHEL 8/9 AppStream), else "".
 	Module    string `json:"module,omitempty"`
 	Ecosystem string `json:"ecosystem"`
+	// Vendor and InstallDate (YYYY-MM-DD) come from the Windows Uninstall
+	// keys (Publisher, InstallDate); other ecosystems leave them empty.
+	Vendor      string `json:"vendor,omitempty"`
+	InstallDate string `json:"install_date,omitempty"`
 }
 
 // EVR returns the package's full version as its own tools print it:

@@ -20,12 +20,9 @@ func (s *Service) ListAgents(ctx context.Context, a Actor) ([]domain.Agent, erro
 	return s.Store.ListAgents(ctx, a.WorkspaceID)
 }
 
-// AgentConfig builds what one agent must scan, with decrypted credentials,
-// and an ETag over it so an unchanged config costs the agent one 304.
-func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version string) (*inventory.AgentConfig, string, error) {
-	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, version, s.Now()); err != nil {
-		return nil, "", err
-	}
+// buildAgentConfig builds what one agent must scan, with decrypted
+// credentials, and an ETag over it. AgentConfig (agents_admin.go) caches it.
+func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inventory.AgentConfig, string, error) {
 	if _, err := s.Store.ClaimUnassignedHosts(ctx, ag.WorkspaceID, ag.ID); err != nil {
 		return nil, "", err
 	}

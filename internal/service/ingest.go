@@ -101,6 +101,7 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
 		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
 	}
+	s.scheduleRollup(ag.WorkspaceID)
 	return reply, nil
 }
 

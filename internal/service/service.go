@@ -34,6 +34,9 @@ type Service struct {
 
 	reevalMu      sync.Mutex
 	reevalPending map[int64]bool
+
+	// dash holds the agent config cache and the rollup scheduler.
+	dash dashState
 }
 
 // New returns a Service; now may be nil for the wall clock.
