@@ -53,6 +53,9 @@ type HostSpec struct {
 	Credential     *Credential `json:"credential,omitempty"`
 	// Items are the catalogue items the host's compliance checks need.
 	Items []ItemRequest `json:"items,omitempty"`
+	// SAP asks for the SAP probes (collect/sap*.go): set when the
+	// host's workspace has SAP in scope.
+	SAP bool `json:"sap,omitempty"`
 	// Sudo allows the documented privileged probes to run through
 	// `sudo -n` (never a password prompt). Off by default: those probes
 	// then report "needs privilege" and the scan still succeeds.
