@@ -26,7 +26,8 @@ type itemProbe struct {
 }
 
 // itemProbeList is the catalogue, in the order docs/checks-items.md lists it.
-var itemProbeList = []itemProbe{
+// The Windows items (windows.go) come last.
+var itemProbeList = append([]itemProbe{
 	sshdItem,
 	sysctlItem,
 	mountsItem,
@@ -40,7 +41,7 @@ var itemProbeList = []itemProbe{
 	auditdItem,
 	autoUpdatesItem,
 	kernelModulesItem,
-}
+}, windowsItemProbes...)
 
 var itemProbes = func() map[string]itemProbe {
 	m := make(map[string]itemProbe, len(itemProbeList))
@@ -218,7 +219,9 @@ func finishItem(res *inventory.ItemResult, cr cmdResult, parse func([]byte) (any
 // for "not permitted" (77, EX_NOPERM) and "cannot execute" (126).
 func noAccess(e *transport.ExitError) bool {
 	return strings.Contains(e.Stderr, "Permission denied") || strings.Contains(e.Stderr, "Operation not permitted") ||
-		e.Code == 77 || e.Code == 126
+		e.Code == 77 || e.Code == 126 ||
+		// Windows: the message is localised, PowerShell's error category is not.
+		strings.Contains(e.Stderr, "PermissionDenied") || strings.Contains(e.Stderr, "Access is denied")
 }
 
 // CheckItemPath accepts the paths file and file_meta items may name: absolute,

@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html"
@@ -24,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf16"
 
 	"github.com/masterzen/winrm"
 
@@ -234,40 +232,13 @@ func (s *Session) Run(ctx context.Context, command string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// PowerShellCommand wraps a script as a powershell.exe command line with the
-// script UTF-16LE and base64 encoded (-EncodedCommand), so no character of
-// the script is ever interpreted by cmd or by PowerShell's own argument
-// parsing.
-func PowerShellCommand(script string) string {
-	u := utf16.Encode([]rune(script))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		b[2*i], b[2*i+1] = byte(c), byte(c>>8)
-	}
-	return "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
-}
+// PowerShellCommand is transport.PowerShell, for callers that only know winrmx.
+func PowerShellCommand(script string) string { return transport.PowerShell(script) }
 
-// DecodePowerShellCommand returns the script of a command line built by
-// PowerShellCommand; ok is false for anything else.
-func DecodePowerShellCommand(command string) (script string, ok bool) {
-	i := strings.LastIndex(command, "-EncodedCommand ")
-	if !strings.HasPrefix(command, "powershell.exe ") || i < 0 {
-		return "", false
-	}
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(command[i+len("-EncodedCommand "):]))
-	if err != nil || len(b)%2 != 0 {
-		return "", false
-	}
-	u := make([]uint16, len(b)/2)
-	for j := range u {
-		u[j] = uint16(b[2*j]) | uint16(b[2*j+1])<<8
-	}
-	return string(utf16.Decode(u)), true
+// DecodePowerShellCommand is transport.DecodePowerShell.
+func DecodePowerShellCommand(command string) (string, bool) {
+	return transport.DecodePowerShell(command)
 }
-
-// MaxCommandLine is cmd.exe's limit on one command line; an encoded script
-// must stay below it.
-const MaxCommandLine = 8191
 
 var clixmlErrRE = regexp.MustCompile(`<S S="Error">([^<]*)</S>`)
 
