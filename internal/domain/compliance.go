@@ -59,6 +59,20 @@ type CheckResult struct {
 	Actual      string
 	EvaluatedAt time.Time
 	ChangedAt   time.Time // when Status last changed
+
+	// The governing exception, materialised onto the result (see
+	// service/exceptions.go); zero when none applies.
+	ExceptionID        int64
+	ExceptionKind      string
+	ExceptionExpiresAt *time.Time
+}
+
+// Excepted reports whether an exception covers a failing or erroring
+// result at now: it then counts as excepted, not failing. A passing result
+// under an exception is just passing.
+func (r *CheckResult) Excepted(now time.Time) bool {
+	return r.ExceptionID != 0 && (r.Status == CheckFail || r.Status == CheckError) &&
+		(r.ExceptionExpiresAt == nil || now.Before(*r.ExceptionExpiresAt))
 }
 
 // CheckChange is one entry of a check's history on a host.

@@ -117,6 +117,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /api/v1/checks/{id}", user(s.handleDeleteCheck))
 	m.Handle("POST /api/v1/checks/test", user(s.handleTestCheck))
 	m.Handle("GET /api/v1/compliance", user(s.handleCompliance))
+	s.riskRoutes(m, user)
 	s.dashboardRoutes(m, user)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusNotFound, httpx.ErrorBody{Error: httpx.ErrorDetail{Code: "not_found", Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}})

@@ -182,7 +182,14 @@ func (s *Service) EvaluateHost(ctx context.Context, workspaceID, hostID int64, r
 		}
 		results = append(results, res)
 	}
-	return s.Store.SaveCheckResults(ctx, workspaceID, hostID, results, s.Now())
+	n, err := s.Store.SaveCheckResults(ctx, workspaceID, hostID, results, s.Now())
+	if err != nil {
+		return n, err
+	}
+	// New results, and results whose host joined or left a group, take the
+	// exception that now governs them.
+	s.applyExceptions(ctx, workspaceID, hostID)
+	return n, nil
 }
 
 // groupMatches evaluates a group's expression as a check that passes for

@@ -277,12 +277,15 @@ type CheckSummary struct {
 	Fail          int    `json:"fail"`
 	Error         int    `json:"error"`
 	NotApplicable int    `json:"not_applicable"`
+	// Excepted counts failing or erroring results under an active
+	// exception: they count neither as failures nor in the score.
+	Excepted int `json:"excepted"`
 }
 
 // ComplianceSummary is the compliance of a set of hosts.
 type ComplianceSummary struct {
 	// Score is passes / (passes + failures), in percent; nil when nothing
-	// was judged. Errors and not-applicable results do not count.
+	// was judged. Errors, not-applicable and excepted results do not count.
 	Score   *float64             `json:"score"`
 	Totals  CheckSummary         `json:"totals"`
 	Checks  []CheckSummary       `json:"checks"`
@@ -301,6 +304,7 @@ func (s *Service) Compliance(ctx context.Context, a Actor, f store.CheckResultFi
 		return nil, err
 	}
 	sum := &ComplianceSummary{}
+	now := s.Now()
 	by := map[string]*CheckSummary{}
 	var order []string
 	for _, r := range rs {
@@ -313,7 +317,12 @@ func (s *Service) Compliance(ctx context.Context, a Actor, f store.CheckResultFi
 			by[r.CheckID] = c
 			order = append(order, r.CheckID)
 		}
+		excepted := r.Excepted(now)
 		for _, t := range []*CheckSummary{c, &sum.Totals} {
+			if excepted {
+				t.Excepted++
+				continue
+			}
 			switch r.Status {
 			case domain.CheckPass:
 				t.Pass++

@@ -51,6 +51,9 @@ func (s *Service) matchHost(ctx context.Context, workspaceID, hostID int64, unch
 	if err != nil {
 		return st, err
 	}
+	if st.Opened > 0 {
+		s.applyExceptions(ctx, workspaceID, hostID) // new findings take their exception
+	}
 	switch {
 	case st.Unchanged && unchanged != nil:
 		unchanged(workspaceID, hostID)

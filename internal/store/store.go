@@ -22,6 +22,7 @@ type Store interface {
 	Compliance
 	SAP
 	Alerts
+	Exceptions
 	Dashboard
 	Accounts
 	Audit

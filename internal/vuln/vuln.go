@@ -180,6 +180,9 @@ const (
 
 	MarkAcceptedRisk  = "accepted_risk"
 	MarkFalsePositive = "false_positive"
+	// MarkMitigated comes from an exception: the risk is handled by other
+	// means (a firewall rule, a disabled feature) until the package is fixed.
+	MarkMitigated = "mitigated"
 )
 
 // Finding is one vulnerability on one host: one per (host, CVE, package),

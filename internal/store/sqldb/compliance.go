@@ -365,12 +365,13 @@ func resultWhere(workspaceID int64, f store.CheckResultFilter, table string) (st
 func (db *DB) ListCheckResults(ctx context.Context, workspaceID int64, f store.CheckResultFilter) ([]domain.CheckResult, error) {
 	where, args := resultWhere(workspaceID, f, "r")
 	rows, err := db.query(ctx, db.pool,
-		`SELECT r.workspace_id, r.host_id, h.name, r.check_id, r.status, r.reason, r.expected, r.actual, r.evaluated_at, r.changed_at
+		`SELECT r.workspace_id, r.host_id, h.name, r.check_id, r.status, r.reason, r.expected, r.actual, r.evaluated_at, r.changed_at,
+		   COALESCE(r.exception_id, 0), r.exception_kind, r.exception_expires_at
 		 FROM check_results r JOIN hosts h ON h.id = r.host_id`+where+` ORDER BY r.check_id, lower(h.name), h.name`, args...)
 	out, err := collect(rows, err, func(s scanner) (*domain.CheckResult, error) {
 		r := &domain.CheckResult{}
 		err := s.Scan(&r.WorkspaceID, &r.HostID, &r.HostName, &r.CheckID, &r.Status, &r.Reason, &r.Expected, &r.Actual,
-			scanTime(&r.EvaluatedAt), scanTime(&r.ChangedAt))
+			scanTime(&r.EvaluatedAt), scanTime(&r.ChangedAt), &r.ExceptionID, &r.ExceptionKind, scanNullTime(&r.ExceptionExpiresAt))
 		return r, err
 	})
 	return out, wrap("list check results", err)

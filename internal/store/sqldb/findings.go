@@ -420,16 +420,18 @@ func (db *DB) GetFinding(ctx context.Context, workspaceID, id int64) (*vuln.Find
 	return f, nil
 }
 
-// MarkFinding implements store.Findings.
+// MarkFinding implements store.Findings. A mark set by hand detaches the
+// finding from any exception (exception_id NULL), so that re-applying
+// exceptions leaves the operator's own decision alone.
 func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reason, by string, expires *time.Time, now time.Time) error {
 	var err error
 	if kind == "" {
 		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
-			`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL WHERE workspace_id = ? AND id = ?`,
+			`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
 			workspaceID, id)
 	} else {
 		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
-			`UPDATE findings SET mark = ?, mark_reason = ?, mark_by = ?, mark_at = ?, mark_expires_at = ? WHERE workspace_id = ? AND id = ?`,
+			`UPDATE findings SET mark = ?, mark_reason = ?, mark_by = ?, mark_at = ?, mark_expires_at = ?, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
 			kind, reason, by, ts(now), nullTS(expires), workspaceID, id)
 	}
 	return wrap("mark finding", err)
