@@ -29,7 +29,9 @@ const hosts = "../collect/testdata/hosts"
 
 func osRelease(t *testing.T, name string) inventory.OS {
 	t.Helper()
-	o, err := collect.ParseOS(read(t, hosts, "chef-os_release", name))
+	// As the probe prints it: each release file under a "==> path <==" header.
+	out := append([]byte("==> /etc/os-release <==\n"), read(t, hosts, "chef-os_release", name)...)
+	o, err := collect.ParseOS(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +114,8 @@ func TestSBOMFixtures(t *testing.T) {
 			"centos-release": "pkg:rpm/centos/centos-release@7-2.1511.el7.centos.2.10?arch=x86_64&distro=centos-7",
 		}},
 		{"alpine318", osRelease(t, "alpine_3_18"), collect.ParseAPKInstalled, "osv-scalibr/lib/apk/db/installed.alpine-3.18", 15, map[string]string{
-			"musl":       "pkg:apk/alpine/musl@1.2.4-r0?arch=x86_64&distro=alpine-3.18.0",
-			"ssl_client": "pkg:apk/alpine/ssl_client@1.36.0-r9?arch=x86_64&distro=alpine-3.18.0&upstream=busybox",
+			"musl":       "pkg:apk/alpine/musl@1.2.4-r0?arch=x86_64&distro=alpine-3.18.12",
+			"ssl_client": "pkg:apk/alpine/ssl_client@1.36.0-r9?arch=x86_64&distro=alpine-3.18.12&upstream=busybox",
 		}},
 	}
 	for _, tt := range tests {
@@ -228,11 +230,12 @@ func TestBuildDuplicatesAndWindows(t *testing.T) {
 	if len(cs) != 4 {
 		t.Fatalf("%d components", len(cs))
 	}
-	if cs[2].BOMRef == cs[3].BOMRef {
-		t.Errorf("duplicate kernels share bom-ref %q", cs[2].BOMRef)
+	// The OS, then by ecosystem: the two kernels (rpm), the program (windows).
+	if cs[1].Name != "kernel" || cs[2].Name != "kernel" || cs[1].BOMRef == cs[2].BOMRef {
+		t.Errorf("duplicate kernels: bom-refs %q and %q", cs[1].BOMRef, cs[2].BOMRef)
 	}
-	if cs[1].Type != "application" || cs[1].PackageURL != "" || cs[1].Publisher != "Igor Pavlov" {
-		t.Errorf("windows program = %+v", cs[1])
+	if cs[3].Type != "application" || cs[3].PackageURL != "" || cs[3].Publisher != "Igor Pavlov" {
+		t.Errorf("windows program = %+v", cs[3])
 	}
 }
 
