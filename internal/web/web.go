@@ -112,6 +112,23 @@ func (a *app) routes() http.Handler {
 	m.Handle("GET /settings/credentials", a.user(a.handleCredentials))
 	m.Handle("POST /settings/credentials/default", a.user(a.handleSetDefaultCredential))
 
+	// Workspaces, members, the caller's account, the audit log.
+	m.Handle("POST /workspace/switch", a.user(a.handleSwitchWorkspace))
+	m.Handle("POST /workspaces", a.user(a.handleCreateWorkspace))
+	m.Handle("GET /settings/members", a.user(a.handleMembers))
+	m.Handle("POST /settings/members/{id}/role", a.user(a.handleSetMemberRole))
+	m.Handle("POST /settings/members/{id}/remove", a.user(a.handleRemoveMember))
+	m.Handle("POST /settings/invitations", a.user(a.handleInvite))
+	m.Handle("POST /settings/invitations/{id}/revoke", a.user(a.handleRevokeInvitation))
+	m.HandleFunc("GET /invite/{token}", a.handleInvitation)
+	m.HandleFunc("POST /invite/{token}", a.handleAcceptInvitation)
+	m.Handle("GET /account", a.user(a.handleAccount))
+	m.Handle("POST /account/password", a.user(a.handleChangePassword))
+	m.Handle("POST /account/sessions/{key}/revoke", a.user(a.handleRevokeSession))
+	m.Handle("POST /account/tokens", a.user(a.handleCreateToken))
+	m.Handle("POST /account/tokens/{id}/revoke", a.user(a.handleRevokeToken))
+	m.Handle("GET /audit", a.user(a.handleAudit))
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, nil, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	})
@@ -129,6 +146,8 @@ type request struct {
 	// Workspaces are the caller's workspaces, for the header's switcher;
 	// loaded for full page views only.
 	Workspaces []domain.WorkspaceRole
+	// Path is the request's path and query, where the switcher returns to.
+	Path string
 }
 
 // CanWrite reports whether the caller may change hosts and credentials.
@@ -175,7 +194,7 @@ func (a *app) user(h userHandler) http.Handler {
 			}
 			return
 		}
-		rq := &request{Actor: act}
+		rq := &request{Actor: act, Path: r.URL.RequestURI()}
 		if sess != nil {
 			rq.CSRF = sess.CSRFToken
 			rq.Session = sess

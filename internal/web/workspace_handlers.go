@@ -390,3 +390,7 @@ func (a *app) handleAcceptInvitation(w http.ResponseWriter, r *http.Request) {
 	a.log.Info("web: invitation accepted", "workspace_id", act.WorkspaceID, "user", act.Login, "role", act.Role)
 	http.Redirect(w, r, "/hosts", http.StatusSeeOther)
 }
+
+// SwitchNext is where the workspace switcher returns to: the current
+// section, without the IDs of this workspace's objects.
+func (rq *request) SwitchNext() string { return sectionOf(rq.Path) }
