@@ -80,6 +80,13 @@ func runBatch(ctx context.Context, r transport.Runner, cmds []batchCmd, limit ti
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	for _, c := range cmds {
+		if _, ps := transport.DecodePowerShell(c.command); ps {
+			// A Windows host has no sh to run the script: its
+			// PowerShell probes go one exec each.
+			return runEach(ctx, r, cmds, res)
+		}
+	}
 	nonce := newNonce()
 	out, err := r.Run(ctx, buildBatch(nonce, limit, cmds))
 	var exit *transport.ExitError

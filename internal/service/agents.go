@@ -47,6 +47,10 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 	if err != nil {
 		return nil, "", err
 	}
+	sapOn, err := s.Store.SAPInScope(ctx, ag.WorkspaceID)
+	if err != nil {
+		return nil, "", err
+	}
 	cfg := &inventory.AgentConfig{
 		SchemaVersion: inventory.SchemaVersion,
 		AgentID:       ag.ID,
@@ -58,6 +62,7 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 		spec := inventory.HostSpec{ID: h.ID, Name: h.Name, Address: h.Address, Port: h.Port,
 			Transport: h.Transport, HostKey: h.HostKey,
 			Sudo: h.Options.Sudo, LegacyAlgorithms: h.Options.LegacyAlgorithms, WinRM: h.Options.WinRM}
+		spec.SAP = sapOn
 		if h.Transport == inventory.TransportSSH || h.Transport == inventory.TransportWinRM {
 			credFor := func(id *int64, fallback *domain.Credential) (*inventory.Credential, error) {
 				c := fallback

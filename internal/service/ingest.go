@@ -97,6 +97,9 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 		if _, err := s.EvaluateHost(ctx, ag.WorkspaceID, r.HostID, s.newestReport(b, r.HostID)); err != nil {
 			s.Log.Error("evaluate checks after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
 		}
+		if err := s.ingestSAP(ctx, ag.WorkspaceID, s.newestReport(b, r.HostID)); err != nil {
+			s.Log.Error("SAP systems after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
+		}
 	}
 	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
 		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
