@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-project/vigil/internal/vuln/kev"
 	"github.com/vigil-project/vigil/internal/vuln/nvd"
 	"github.com/vigil-project/vigil/internal/vuln/osv"
+	"github.com/vigil-project/vigil/internal/vuln/sapnotes"
 )
 
 func newFeedsCmd() *cobra.Command {
@@ -42,6 +43,7 @@ func newFeedsImportCmd() *cobra.Command {
 	var f serverFlags
 	var osvPaths, nvdPaths []string
 	var kevPath, epssPath string
+	var sapPaths []string
 	cmd := &cobra.Command{
 		Use:   "import",
 		Short: "Import vulnerability data from files",
@@ -53,6 +55,7 @@ func newFeedsImportCmd() *cobra.Command {
           single CVE records, or a directory of them (repeatable)
   --kev   the CISA KEV catalogue (known_exploited_vulnerabilities.json[.gz])
   --epss  an EPSS scores CSV (epss_scores-*.csv[.gz])
+  --sap   an SAP Security Notes catalogue, JSON or CSV (docs/sap.md) (repeatable)
 
 Malformed records are reported and skipped; the rest are imported.`,
 		Args: cobra.NoArgs,
@@ -60,8 +63,8 @@ Malformed records are reported and skipped; the rest are imported.`,
 			if err := applyEnvAndFile(cmd.Flags(), ""); err != nil {
 				return err
 			}
-			if len(osvPaths)+len(nvdPaths) == 0 && kevPath == "" && epssPath == "" {
-				return fmt.Errorf("nothing to import: give --osv, --nvd, --kev or --epss")
+			if len(osvPaths)+len(nvdPaths)+len(sapPaths) == 0 && kevPath == "" && epssPath == "" {
+				return fmt.Errorf("nothing to import: give --osv, --nvd, --kev, --epss or --sap")
 			}
 			b, err := openBackend(cmd.Context(), &f, cmd.ErrOrStderr(), cmd.ErrOrStderr())
 			if err != nil {
@@ -91,6 +94,9 @@ Malformed records are reported and skipped; the rest are imported.`,
 			for _, p := range osvPaths {
 				report(im.ImportOSV(ctx, p))
 			}
+			for _, p := range sapPaths {
+				report(im.ImportSAP(ctx, p))
+			}
 			return firstErr
 		},
 	}
@@ -100,6 +106,7 @@ Malformed records are reported and skipped; the rest are imported.`,
 	fs.StringArrayVar(&nvdPaths, "nvd", nil, "NVD 2.0 JSON file or directory (repeatable)")
 	fs.StringVar(&kevPath, "kev", "", "CISA KEV catalogue JSON")
 	fs.StringVar(&epssPath, "epss", "", "EPSS scores CSV")
+	fs.StringArrayVar(&sapPaths, "sap", nil, "SAP Security Notes catalogue, JSON or CSV (repeatable)")
 	return cmd
 }
 
@@ -176,18 +183,20 @@ type syncFlags struct {
 	ecosystems []string
 	kevURL     string
 	epssURL    string
+	sapURL     string
 	dir        string
 }
 
 func (sf *syncFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringSliceVar(&sf.only, "feeds", []string{"nvd", "kev", "epss", "osv"}, "feeds to sync: nvd, kev, epss, osv")
+	fs.StringSliceVar(&sf.only, "feeds", []string{"nvd", "kev", "epss", "osv", "sap"}, "feeds to sync: nvd, kev, epss, osv, sap (sap only with --sap-url)")
 	fs.StringVar(&sf.nvdURL, "nvd-url", "", "NVD CVE API 2.0 base URL (default the NVD's)")
 	fs.StringVar(&sf.nvdKey, "nvd-api-key", "", "NVD API key: raises the rate limit from 5 to 50 requests per 30 s")
 	fs.StringVar(&sf.osvURL, "osv-url", "", "base URL of the per-ecosystem OSV archives (default osv.dev's bucket)")
 	fs.StringSliceVar(&sf.ecosystems, "osv-ecosystems", nil, "OSV ecosystems to download (default: those of the scanned hosts), e.g. Debian,AlmaLinux")
 	fs.StringVar(&sf.kevURL, "kev-url", "", "CISA KEV catalogue URL")
 	fs.StringVar(&sf.epssURL, "epss-url", "", "EPSS scores CSV URL")
+	fs.StringVar(&sf.sapURL, "sap-url", "", "URL of an SAP Security Notes catalogue (JSON or CSV, docs/sap.md); synced only when set")
 	fs.StringVar(&sf.dir, "feeds-dir", "", "where downloaded archives are kept (default DATA/feeds)")
 }
 
@@ -219,6 +228,11 @@ func syncFeeds(ctx context.Context, b *backend, sf *syncFlags, dataDir string, o
 	}
 	if sf.wants("epss") {
 		report(im.SyncEPSS(ctx, &epss.Client{URL: sf.epssURL}))
+	}
+	// SAP publishes no feed of its own: the catalogue comes from a URL
+	// the operator configures, and is skipped without one.
+	if sf.sapURL != "" && sf.wants("sap") {
+		report(im.SyncSAP(ctx, &sapnotes.Client{URL: sf.sapURL}))
 	}
 	if sf.wants("osv") {
 		ecos := sf.ecosystems

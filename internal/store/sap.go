@@ -42,6 +42,19 @@ type SAP interface {
 	// ReopenSAPFindings clears manual resolutions of a note; the next
 	// match decides again.
 	ReopenSAPFindings(ctx context.Context, workspaceID int64, note string, hostID int64, now time.Time) (int, error)
+	// CVEContext returns what the NVD, KEV and EPSS feeds know of each
+	// CVE among ids (absent ones are left out).
+	CVEContext(ctx context.Context, ids []string) (map[string]CVEInfo, error)
+}
+
+// CVEInfo is the feed data shown next to a CVE an SAP note links to.
+type CVEInfo struct {
+	CVSSScore    float64
+	Severity     string
+	KEV          bool
+	KEVDateAdded *time.Time
+	EPSS         float64 // 0..1, 0 when unknown
+	EPSSPct      float64
 }
 
 // SAPSystemRow is a stored SAP system with its host.

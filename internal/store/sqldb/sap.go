@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
@@ -372,4 +373,71 @@ func (db *DB) ReopenSAPFindings(ctx context.Context, workspaceID int64, note str
 	}
 	n, err := res.RowsAffected()
 	return int(n), wrap("reopen SAP findings", err)
+}
+
+// CVEContext implements store.SAP. SAP notes link a handful of CVEs each,
+// so one query per table over the whole list is enough.
+func (db *DB) CVEContext(ctx context.Context, ids []string) (map[string]store.CVEInfo, error) {
+	out := map[string]store.CVEInfo{}
+	ids = uniqueStrings(ids)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in := "?" + strings.Repeat(", ?", len(ids)-1)
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	each := func(q string, scan func(rows *sql.Rows) error) error {
+		rows, err := db.query(ctx, db.pool, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := each(`SELECT id, cvss_score, severity FROM cves WHERE id IN (`+in+`)`, func(rows *sql.Rows) error {
+		var id string
+		var score float64
+		var sev string
+		if err := rows.Scan(&id, &score, &sev); err != nil {
+			return err
+		}
+		c := out[id]
+		c.CVSSScore, c.Severity = score, sev
+		out[id] = c
+		return nil
+	})
+	if err == nil {
+		err = each(`SELECT cve, date_added FROM kev WHERE cve IN (`+in+`)`, func(rows *sql.Rows) error {
+			var id string
+			var added time.Time
+			if err := rows.Scan(&id, scanTime(&added)); err != nil {
+				return err
+			}
+			c := out[id]
+			c.KEV, c.KEVDateAdded = true, &added
+			out[id] = c
+			return nil
+		})
+	}
+	if err == nil {
+		err = each(`SELECT cve, score, percentile FROM epss WHERE cve IN (`+in+`)`, func(rows *sql.Rows) error {
+			var id string
+			var score, pct float64
+			if err := rows.Scan(&id, &score, &pct); err != nil {
+				return err
+			}
+			c := out[id]
+			c.EPSS, c.EPSSPct = score, pct
+			out[id] = c
+			return nil
+		})
+	}
+	return out, wrap("CVE context", err)
 }

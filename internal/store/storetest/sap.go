@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vuln"
 	"github.com/vigil-project/vigil/internal/vuln/sapnotes"
 )
 
@@ -135,6 +136,15 @@ func testSAP(t *testing.T, s store.Store) {
 	all, _ = s.ListSAPFindings(ctx, ws.ID, store.SAPFindingFilter{Note: "3000001"})
 	if n != 1 || all[0].Status != sapnotes.FindingOpen || all[0].ResolvedManually || all[0].ResolveReason != "" {
 		t.Fatalf("reopen %d: %+v", n, all)
+	}
+
+	// CVE context from the KEV and EPSS feeds.
+	must(t, s.ReplaceKEV(ctx, []vuln.KEV{{CVE: "CVE-2026-0001", DateAdded: at(0)}}))
+	must(t, s.UpsertEPSS(ctx, []vuln.EPSS{{CVE: "CVE-2026-0001", Score: 0.5, Percentile: 0.9, Date: at(0)}, {CVE: "CVE-2026-0009", Score: 0.1, Date: at(0)}}))
+	info, err := s.CVEContext(ctx, []string{"CVE-2026-0001", "CVE-2026-0002", "CVE-2026-0001"})
+	must(t, err)
+	if c := info["CVE-2026-0001"]; len(info) != 1 || !c.KEV || c.EPSS != 0.5 || c.EPSSPct != 0.9 {
+		t.Fatalf("CVE context = %+v", info)
 	}
 
 	// Deleting the host takes its systems and findings.
