@@ -217,11 +217,7 @@ func (s *Server) handleSaveCheck(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleDeleteCheck(w http.ResponseWriter, r *http.Request) {
 	a := httpx.ActorFrom(r.Context())
-	if !domain.CanWrite(a.Role) {
-		httpx.WriteError(w, r, s.log, domain.Errorf(domain.EFORBIDDEN, "role %q may not change checks", a.Role))
-		return
-	}
-	if err := s.svc.Store.DeleteCheck(r.Context(), a.WorkspaceID, r.PathValue("id")); err != nil {
+	if err := s.svc.DeleteCheck(r.Context(), *a, r.PathValue("id")); err != nil {
 		httpx.WriteError(w, r, s.log, err)
 		return
 	}

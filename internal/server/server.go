@@ -12,6 +12,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -30,6 +31,9 @@ type Options struct {
 	ReportLimits httpx.Limits
 	// Web is the web app handler, mounted at "/". Nil serves the API only.
 	Web http.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client address in the audit log.
+	TrustedProxies []netip.Prefix
 }
 
 // Server routes requests to handlers.
@@ -59,7 +63,7 @@ func New(svc *service.Service, log *slog.Logger, opts Options) *Server {
 	if opts.ReportLimits.Decoded == 0 {
 		opts.ReportLimits.Decoded = DefaultReportDecodedLimit
 	}
-	s := &Server{svc: svc, log: log, opts: opts, auth: &httpx.Authenticator{Svc: svc, Log: log},
+	s := &Server{svc: svc, log: log, opts: opts, auth: &httpx.Authenticator{Svc: svc, Log: log, Proxies: opts.TrustedProxies},
 		metrics: newMetrics(), mux: httpx.NewMux()}
 	s.routes()
 	return s
@@ -118,6 +122,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/checks/test", user(s.handleTestCheck))
 	m.Handle("GET /api/v1/compliance", user(s.handleCompliance))
 	s.riskRoutes(m, user)
+	s.accountRoutes(m, user)
 	s.dashboardRoutes(m, user)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusNotFound, httpx.ErrorBody{Error: httpx.ErrorDetail{Code: "not_found", Message: "no such API endpoint: " + r.Method + " " + r.URL.Path}})

@@ -155,7 +155,7 @@ func (a *app) renderCheckEditor(w http.ResponseWriter, r *http.Request, rq *requ
 }
 
 func (a *app) handleNewCheck(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !rq.CanWrite() {
+	if !rq.Can(domain.PermPolicy) {
 		a.forbidden(w, r, rq)
 		return
 	}
@@ -188,7 +188,7 @@ func copyID(id string) string {
 }
 
 func (a *app) handleEditCheck(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !rq.CanWrite() {
+	if !rq.Can(domain.PermPolicy) {
 		a.forbidden(w, r, rq)
 		return
 	}
@@ -218,7 +218,7 @@ func (a *app) handleEditCheck(w http.ResponseWriter, r *http.Request, rq *reques
 // handleSaveCheck saves the draft, or, by the button pressed, adds a row
 // or group to the builder or tests the draft on a host.
 func (a *app) handleSaveCheck(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !rq.CanWrite() {
+	if !rq.Can(domain.PermPolicy) {
 		a.forbidden(w, r, rq)
 		return
 	}
@@ -321,7 +321,7 @@ func (a *app) testDraft(w http.ResponseWriter, r *http.Request, rq *request, f c
 }
 
 func (a *app) handleDeleteCheck(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !rq.CanWrite() {
+	if !rq.Can(domain.PermPolicy) {
 		a.forbidden(w, r, rq)
 		return
 	}
@@ -335,11 +335,10 @@ func (a *app) handleDeleteCheck(w http.ResponseWriter, r *http.Request, rq *requ
 		a.notFound(w, r, rq)
 		return
 	}
-	if err := a.svc.Store.DeleteCheck(r.Context(), rq.Actor.WorkspaceID, id); err != nil {
+	if err := a.svc.DeleteCheck(r.Context(), *rq.Actor, id); err != nil {
 		a.saveFailed(w, r, rq, "delete check", err)
 		return
 	}
-	a.log.Info("check deleted", "workspace_id", rq.Actor.WorkspaceID, "check", id, "by", rq.Actor.Login)
 	http.Redirect(w, r, "/compliance?deleted="+url.QueryEscape(id), http.StatusSeeOther)
 }
 

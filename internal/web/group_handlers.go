@@ -240,7 +240,7 @@ func (a *app) handleDeleteGroup(w http.ResponseWriter, r *http.Request, rq *requ
 }
 
 func (a *app) handleSetAssignments(w http.ResponseWriter, r *http.Request, rq *request) {
-	if !rq.CanWrite() {
+	if !rq.Can(domain.PermPolicy) {
 		a.forbidden(w, r, rq)
 		return
 	}
