@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
@@ -101,6 +102,13 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 			s.Log.Error("SAP systems after report", "workspace_id", ag.WorkspaceID, "host_id", r.HostID, "err", err)
 		}
 	}
+	var accepted []int64
+	for i := range b.Reports {
+		if id := b.Reports[i].HostID; reply.Results[i].Status == inventory.ResultAccepted && !slices.Contains(accepted, id) {
+			accepted = append(accepted, id)
+		}
+	}
+	s.afterIngest(ctx, ag.WorkspaceID, accepted)
 	if err := s.Store.TouchAgent(ctx, ag.WorkspaceID, ag.ID, agentVersion(b), now); err != nil {
 		s.Log.Warn("touch agent", "agent_id", ag.ID, "err", err)
 	}

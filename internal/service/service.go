@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
+	"github.com/vigil-project/vigil/internal/notify"
 	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/store"
 	"github.com/vigil-project/vigil/internal/vuln/match"
@@ -31,6 +32,11 @@ type Service struct {
 	// NoBackground turns off background re-evaluation (tests that want
 	// to control when it runs call ReevaluateWorkspace themselves).
 	NoBackground bool
+	// AlertQueue queues alert evaluations and notification deliveries;
+	// nil turns alerting off (the server sets it when the job queue runs).
+	AlertQueue AlertQueue
+	// Notifier delivers notifications; nil uses a default notify.Sender.
+	Notifier *notify.Sender
 
 	reevalMu      sync.Mutex
 	reevalPending map[int64]bool
