@@ -46,6 +46,7 @@ type backend struct {
 	store store.Store
 	svc   *service.Service
 	log   *slog.Logger
+	dbURL string // PostgreSQL URL; empty for SQLite
 }
 
 func (b *backend) Close() error { return b.store.Close() }
@@ -94,7 +95,7 @@ func openBackend(ctx context.Context, f *serverFlags, logOut, out io.Writer) (*b
 			fmt.Fprintf(out, "Created admin user %q with the password from VIGIL_ADMIN_PASSWORD\n", res.AdminLogin)
 		}
 	}
-	return &backend{store: st, svc: svc, log: log}, nil
+	return &backend{store: st, svc: svc, log: log, dbURL: f.dbURL}, nil
 }
 
 func masterKey(f *serverFlags, log *slog.Logger) ([]byte, error) {
@@ -209,6 +210,13 @@ func serveHTTP(ctx context.Context, b *backend, listen, tlsCert, tlsKey string, 
 		return err
 	}
 	srv := server.New(b.svc, b.log, server.Options{Web: webh})
+	stopJobs, err := startJobs(ctx, b)
+	if err != nil {
+		return err
+	}
+	// Deferred before the HTTP shutdown below returns: jobs stop after
+	// the last request is answered.
+	defer stopJobs()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -122,6 +122,7 @@ func (s *Server) routes() {
 	m.Handle("POST /api/v1/checks/test", user(s.handleTestCheck))
 	m.Handle("GET /api/v1/compliance", user(s.handleCompliance))
 	s.riskRoutes(m, user)
+	s.alertRoutes(m, user)
 	s.accountRoutes(m, user)
 	s.dashboardRoutes(m, user)
 	m.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
