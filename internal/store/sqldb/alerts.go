@@ -453,7 +453,7 @@ func (db *DB) CollectDigest(ctx context.Context, workspaceID int64, mode string,
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		digests = digests[:0]
 		rows, err := db.query(ctx, tx, `SELECT `+notificationCols+notificationFrom+
-			` WHERE n.workspace_id = ? AND n.status = 'digest_wait' AND n.mode = ? ORDER BY n.channel_id, n.created_at, n.id`+db.d.ForUpdate,
+			` WHERE n.workspace_id = ? AND n.status = 'digest_wait' AND n.mode = ? ORDER BY n.channel_id, n.created_at, n.id`+lockOf(db.d.ForUpdate, "n"),
 			workspaceID, mode)
 		items, err := collect(rows, err, scanNotification)
 		if err != nil {
@@ -488,6 +488,15 @@ func (db *DB) CollectDigest(ctx context.Context, workspaceID int64, mode string,
 		return nil
 	})
 	return digests, wrap("collect digest", err)
+}
+
+// lockOf narrows a FOR UPDATE to one table of a join: PostgreSQL cannot
+// lock the nullable side of an outer join.
+func lockOf(forUpdate, table string) string {
+	if forUpdate == "" {
+		return ""
+	}
+	return forUpdate + " OF " + table
 }
 
 func idOrNil(id int64) *int64 {

@@ -1,0 +1,229 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigil-project/vigil/internal/alert"
+	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/store"
+)
+
+// alertFixture is a workspace with a host, a channel and a rule.
+type alertFixture struct {
+	ws   int64
+	host *domain.Host
+	ch   *alert.Channel
+	ch2  *alert.Channel
+	rule *alert.Rule
+}
+
+func newAlertFixture(t *testing.T, s store.Store) alertFixture {
+	t.Helper()
+	ctx := context.Background()
+	ws := newWorkspace(t, s).ID
+	fx := alertFixture{ws: ws, host: newHost(t, s, ws, unique("web"))}
+	fx.ch = &alert.Channel{WorkspaceID: ws, Name: "hook", Kind: alert.ChannelWebhook, Enabled: true,
+		Config: alert.ChannelConfig{URL: "https://example.net/hook"}, Sealed: []byte("sealed-1"), CreatedAt: at(0)}
+	must(t, s.CreateChannel(ctx, fx.ch))
+	fx.ch2 = &alert.Channel{WorkspaceID: ws, Name: "mail", Kind: alert.ChannelEmail, Enabled: true,
+		Config: alert.ChannelConfig{SMTPHost: "smtp.example.net", SMTPPort: 587, From: "v@example.net", To: []string{"ops@example.net"}},
+		Sealed: []byte("sealed-2"), CreatedAt: at(0)}
+	must(t, s.CreateChannel(ctx, fx.ch2))
+	fx.rule = &alert.Rule{WorkspaceID: ws, Name: "KEV", Event: alert.EventKEVFinding, Enabled: true,
+		Filter: alert.Filter{MinSeverity: "high", Labels: map[string]string{"env": "prod"}}, ChannelIDs: []int64{fx.ch.ID, fx.ch2.ID},
+		Mode: alert.ModeImmediate, RenotifyMinutes: 60, NotifyResolved: true, CreatedAt: at(0)}
+	must(t, s.CreateAlertRule(ctx, fx.rule))
+	return fx
+}
+
+func testAlertChannelsAndRules(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	fx := newAlertFixture(t, s)
+	c, err := s.GetChannel(ctx, fx.ws, fx.ch.ID)
+	must(t, err)
+	if c.Name != "hook" || c.Config.URL != "https://example.net/hook" || string(c.Sealed) != "sealed-1" || !c.HasSecret || !c.Enabled {
+		t.Errorf("channel %+v", c)
+	}
+	wantTime(t, "channel created", c.CreatedAt, at(0))
+	// Update without secrets keeps the sealed ones.
+	c.Name, c.Sealed, c.Enabled = "hook-2", nil, false
+	must(t, s.UpdateChannel(ctx, c))
+	c, err = s.GetChannel(ctx, fx.ws, fx.ch.ID)
+	must(t, err)
+	if c.Name != "hook-2" || string(c.Sealed) != "sealed-1" || c.Enabled {
+		t.Errorf("after update %+v", c)
+	}
+	dup := &alert.Channel{WorkspaceID: fx.ws, Name: "mail", Kind: alert.ChannelWebhook}
+	wantCode(t, s.CreateChannel(ctx, dup), domain.ECONFLICT)
+
+	r, err := s.GetAlertRule(ctx, fx.ws, fx.rule.ID)
+	must(t, err)
+	if r.Filter.MinSeverity != "high" || r.Filter.Labels["env"] != "prod" || len(r.ChannelIDs) != 2 || r.RenotifyMinutes != 60 || !r.NotifyResolved {
+		t.Errorf("rule %+v", r)
+	}
+	other := &alert.Rule{WorkspaceID: fx.ws, Name: "offline", Event: alert.EventAgentOffline, Enabled: false, ChannelIDs: []int64{fx.ch.ID}, Mode: alert.ModeDaily}
+	must(t, s.CreateAlertRule(ctx, other))
+	all, err := s.ListAlertRules(ctx, fx.ws)
+	must(t, err)
+	enabledKEV, err := s.ListAlertRules(ctx, fx.ws, alert.EventKEVFinding, alert.EventAgentOffline)
+	must(t, err)
+	if len(all) != 2 || len(enabledKEV) != 1 || enabledKEV[0].ID != fx.rule.ID {
+		t.Errorf("rules: all %d, enabled of the events %d", len(all), len(enabledKEV))
+	}
+	wss, err := s.AlertWorkspaces(ctx)
+	must(t, err)
+	if !containsID(wss, fx.ws) {
+		t.Errorf("alert workspaces %v lack %d", wss, fx.ws)
+	}
+
+	// Tenant isolation: another workspace reaches none of it.
+	ws2 := newWorkspace(t, s).ID
+	_, err = s.GetChannel(ctx, ws2, fx.ch.ID)
+	wantCode(t, err, domain.ENOTFOUND)
+	_, err = s.GetAlertRule(ctx, ws2, fx.rule.ID)
+	wantCode(t, err, domain.ENOTFOUND)
+	wantCode(t, s.DeleteChannel(ctx, ws2, fx.ch.ID), domain.ENOTFOUND)
+	wantCode(t, s.DeleteAlertRule(ctx, ws2, fx.rule.ID, at(time.Hour)), domain.ENOTFOUND)
+	cs, err := s.ListChannels(ctx, ws2)
+	must(t, err)
+	if len(cs) != 0 {
+		t.Errorf("workspace 2 sees %d channels", len(cs))
+	}
+
+	// Settings default until saved.
+	set, err := s.AlertSettings(ctx, fx.ws)
+	must(t, err)
+	if set.SLADays["critical"] != 15 {
+		t.Errorf("default settings %+v", set)
+	}
+	must(t, s.SaveAlertSettings(ctx, fx.ws, alert.Settings{SLADays: map[string]int{"critical": 7}}))
+	must(t, s.SaveAlertSettings(ctx, fx.ws, alert.Settings{SLADays: map[string]int{"critical": 5, "high": 20}}))
+	set, err = s.AlertSettings(ctx, fx.ws)
+	must(t, err)
+	if set.SLADays["critical"] != 5 || set.SLADays["high"] != 20 {
+		t.Errorf("saved settings %+v", set)
+	}
+}
+
+func subject(key string, hostID int64, fp string) alert.Subject {
+	return alert.Subject{Key: key, HostID: &hostID, HostName: "web", Title: key + " title", Severity: "critical", Fingerprint: fp,
+		Details: map[string]string{"vuln_id": "CVE-2024-0001"}}
+}
+
+func testAlertLifecycle(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	fx := newAlertFixture(t, s)
+	r := fx.rule
+	h := fx.host.ID
+
+	// Two subjects open: two alerts, two notifications each, all due.
+	cond := alert.Conditions{Current: []alert.Subject{subject("finding:1", h, "a"), subject("finding:2", h, "a")}}
+	due, err := s.ApplyAlertChanges(ctx, fx.ws, alert.Reconcile(r, nil, cond, at(time.Minute)))
+	must(t, err)
+	if len(due) != 4 {
+		t.Fatalf("%d due notifications, want 4", len(due))
+	}
+	open, err := s.OpenAlerts(ctx, fx.ws, []int64{r.ID}, h)
+	must(t, err)
+	if len(open) != 2 || open[0].Details["vuln_id"] != "CVE-2024-0001" || open[0].LastNotifiedAt == nil || open[0].HostID == nil || *open[0].HostID != h {
+		t.Fatalf("open alerts %+v", open)
+	}
+	wantTime(t, "opened", open[0].OpenedAt, at(time.Minute))
+
+	// The same state again changes nothing.
+	if ch := alert.Reconcile(r, open, cond, at(2*time.Minute)); len(ch) != 0 {
+		t.Fatalf("unchanged state gave %d changes", len(ch))
+	}
+	// A concurrent evaluation that opens the same subject again is dropped.
+	due, err = s.ApplyAlertChanges(ctx, fx.ws, alert.Reconcile(r, nil, cond, at(2*time.Minute)))
+	must(t, err)
+	if len(due) != 0 {
+		t.Errorf("duplicate open queued %d notifications", len(due))
+	}
+	_, total, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{})
+	must(t, err)
+	if total != 2 {
+		t.Fatalf("%d alerts after a duplicate open", total)
+	}
+
+	// finding:1 changes, finding:2 resolves.
+	cond = alert.Conditions{Current: []alert.Subject{subject("finding:1", h, "b")}}
+	due, err = s.ApplyAlertChanges(ctx, fx.ws, alert.Reconcile(r, open, cond, at(3*time.Minute)))
+	must(t, err)
+	if len(due) != 4 {
+		t.Fatalf("%d due after change and resolve, want 4", len(due))
+	}
+	resolved, total, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{Status: alert.StatusResolved})
+	must(t, err)
+	if total != 1 || resolved[0].Subject != "finding:2" || resolved[0].ResolvedAt == nil {
+		t.Fatalf("resolved %+v", resolved)
+	}
+	ns, err := s.ListNotifications(ctx, fx.ws, store.NotificationFilter{AlertID: resolved[0].ID})
+	must(t, err)
+	if len(ns) != 4 || ns[0].Kind != alert.KindResolved || ns[0].Events[0].AlertID != resolved[0].ID || ns[0].ChannelName == "" {
+		t.Fatalf("notifications of the resolved alert %+v", ns)
+	}
+
+	// Attempts are kept in order with their codes.
+	n := ns[0]
+	must(t, s.RecordAttempt(ctx, fx.ws, n.ID, alert.Attempt{At: at(4 * time.Minute), Error: "webhook answered 500", ResponseCode: 500, DurationMS: 12}, alert.NotifyPending))
+	must(t, s.RecordAttempt(ctx, fx.ws, n.ID, alert.Attempt{At: at(5 * time.Minute), OK: true, ResponseCode: 200, DurationMS: 8}, alert.NotifySent))
+	got, err := s.GetNotification(ctx, fx.ws, n.ID)
+	must(t, err)
+	if got.Status != alert.NotifySent || got.Attempts != 2 || len(got.History) != 2 || got.History[0].ResponseCode != 500 ||
+		got.History[1].OK != true || got.ResponseCode != 200 || got.LastError != "" {
+		t.Errorf("after attempts %+v", got)
+	}
+	wantTimePtr(t, "sent", got.SentAt, at(5*time.Minute))
+	_, err = s.GetNotification(ctx, newWorkspace(t, s).ID, n.ID)
+	wantCode(t, err, domain.ENOTFOUND)
+
+	// Deleting the rule resolves its open alert quietly and keeps history.
+	must(t, s.DeleteAlertRule(ctx, fx.ws, r.ID, at(time.Hour)))
+	all, total, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{})
+	must(t, err)
+	if total != 2 || all[0].Status != alert.StatusResolved || all[1].Status != alert.StatusResolved || all[0].RuleName != "KEV" {
+		t.Errorf("after rule delete %+v", all)
+	}
+}
+
+func testAlertDigest(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	fx := newAlertFixture(t, s)
+	r := *fx.rule
+	r.Mode = alert.ModeHourly
+	h := fx.host.ID
+	cond := alert.Conditions{Current: []alert.Subject{subject("finding:1", h, "a"), subject("finding:2", h, "a"), subject("finding:3", h, "a")}}
+	due, err := s.ApplyAlertChanges(ctx, fx.ws, alert.Reconcile(&r, nil, cond, at(time.Minute)))
+	must(t, err)
+	if len(due) != 0 {
+		t.Fatalf("digest rule queued %d immediate notifications", len(due))
+	}
+	ds, err := s.CollectDigest(ctx, fx.ws, alert.ModeDaily, at(time.Hour))
+	must(t, err)
+	if len(ds) != 0 {
+		t.Errorf("daily digest collected %d", len(ds))
+	}
+	ds, err = s.CollectDigest(ctx, fx.ws, alert.ModeHourly, at(time.Hour))
+	must(t, err)
+	if len(ds) != 2 {
+		t.Fatalf("%d digests, want one per channel", len(ds))
+	}
+	for _, d := range ds {
+		if d.Kind != alert.KindDigest || len(d.Events) != 3 || d.Status != alert.NotifyPending {
+			t.Errorf("digest %+v", d)
+		}
+		items, err := s.ListNotifications(ctx, fx.ws, store.NotificationFilter{DigestID: d.ID})
+		must(t, err)
+		if len(items) != 3 || items[0].Status != alert.NotifyDigested {
+			t.Errorf("digest items %+v", items)
+		}
+	}
+	ds, err = s.CollectDigest(ctx, fx.ws, alert.ModeHourly, at(2*time.Hour))
+	must(t, err)
+	if len(ds) != 0 {
+		t.Errorf("collected %d digests twice", len(ds))
+	}
+}
