@@ -105,3 +105,16 @@ var windowsItemProbes = []itemProbe{
 // IsWindowsItem reports whether a probe item belongs to the Windows
 // catalogue (its name starts with "win_").
 func IsWindowsItem(name string) bool { return strings.HasPrefix(name, "win_") }
+
+// WindowsProbeOf names the probe a command line runs, from the
+// "# vigil:probe NAME" line of its encoded script; ok is false for anything
+// else. Test servers and demo hosts use it to answer with recorded outputs.
+func WindowsProbeOf(command string) (name string, ok bool) {
+	script, ok := transport.DecodePowerShell(command)
+	if !ok {
+		return "", false
+	}
+	first, _, _ := strings.Cut(script, "\n")
+	name, ok = strings.CutPrefix(first, "# vigil:probe ")
+	return name, ok && name != ""
+}

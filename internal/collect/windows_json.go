@@ -236,7 +236,11 @@ func parsePSTime(s string) time.Time {
 		}
 		// The offset, when present, only says which zone the value was
 		// local to; the milliseconds are UTC already.
-		return time.UnixMilli(ms).UTC()
+		tm := time.UnixMilli(ms).UTC()
+		if tm.Year() < 1980 || tm.Year() > 2200 {
+			return time.Time{} // DateTime.MinValue and other sentinels
+		}
+		return tm
 	}
 	layouts := []string{
 		time.RFC3339Nano,

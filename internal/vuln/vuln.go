@@ -220,6 +220,9 @@ type Finding struct {
 	MarkBy        string     `json:"mark_by,omitempty"`
 	MarkAt        *time.Time `json:"mark_at,omitempty"`
 	MarkExpiresAt *time.Time `json:"mark_expires_at,omitempty"`
+	// ExceptionID names the exception the mark comes from; 0 when the
+	// mark was set on the finding by hand.
+	ExceptionID int64 `json:"exception_id,omitempty"`
 }
 
 // Key identifies a finding on its host.

@@ -88,7 +88,8 @@ func (a *app) handleStatic(w http.ResponseWriter, r *http.Request) {
 type templates struct{ pages map[string]*template.Template }
 
 var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark",
-	"compliance", "check", "check_edit", "groups", "group", "members", "account", "invite", "audit"}
+	"compliance", "check", "check_edit", "groups", "group", "members", "account", "invite", "audit",
+	"exceptions", "exception", "exception_new", "worklist", "report_group"}
 
 func loadTemplates(as *assets) (*templates, error) {
 	funcs := template.FuncMap{

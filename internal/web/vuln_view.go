@@ -132,6 +132,8 @@ type markView struct {
 	At      when
 	Expires string
 	Expired bool
+	// ExceptionURL links to the exception the mark comes from, if any.
+	ExceptionURL string
 }
 
 func newMark(f *vuln.Finding, now time.Time) *markView {
@@ -143,6 +145,9 @@ func newMark(f *vuln.Finding, now time.Time) *markView {
 	if f.MarkExpiresAt != nil {
 		m.Expires = day(*f.MarkExpiresAt)
 	}
+	if f.ExceptionID != 0 {
+		m.ExceptionURL = exceptionURL(f.ExceptionID)
+	}
 	return m
 }
 
@@ -152,6 +157,8 @@ func markLabel(kind string) string {
 		return "Accepted risk"
 	case vuln.MarkFalsePositive:
 		return "False positive"
+	case vuln.MarkMitigated:
+		return "Mitigated"
 	}
 	return kind
 }

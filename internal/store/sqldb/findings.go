@@ -240,7 +240,7 @@ func (db *DB) insertFindings(ctx context.Context, tx *sql.Tx, workspaceID, hostI
 const findingCols = `f.id, f.workspace_id, f.host_id, h.name, f.vuln_id, f.advisory_id, f.source, f.package, f.binaries, f.installed,
 	f.fixed, f.rule, f.severity, f.cvss_score, f.cvss_vector, f.status, f.first_seen_at,
 	CASE WHEN f.status = 'open' AND h.matched_at IS NOT NULL THEN h.matched_at ELSE f.last_seen_at END, f.resolved_at,
-	f.mark, f.mark_reason, f.mark_by, f.mark_at, f.mark_expires_at,
+	f.mark, f.mark_reason, f.mark_by, f.mark_at, f.mark_expires_at, COALESCE(f.exception_id, 0),
 	k.cve, k.vendor_project, k.product, k.name, k.date_added, k.due_date, k.required_action, k.ransomware,
 	e.score, e.percentile, e.score_date, e.model`
 
@@ -258,7 +258,7 @@ func scanFinding(s scanner) (*vuln.Finding, error) {
 	err := s.Scan(&f.ID, &f.WorkspaceID, &f.HostID, &f.HostName, &f.VulnID, &f.AdvisoryID, &f.Source, &f.Package, &bins,
 		&f.Installed, &f.Fixed, &f.Rule, &f.Severity, &f.CVSSScore, &f.CVSSVector, &f.Status,
 		scanTime(&f.FirstSeen), scanTime(&f.LastSeen), scanNullTime(&f.ResolvedAt),
-		&f.Mark, &f.MarkReason, &f.MarkBy, scanNullTime(&f.MarkAt), scanNullTime(&f.MarkExpiresAt),
+		&f.Mark, &f.MarkReason, &f.MarkBy, scanNullTime(&f.MarkAt), scanNullTime(&f.MarkExpiresAt), &f.ExceptionID,
 		&kevCVE, &kevVendor, &kevProduct, &kevName, scanNullTime(&kevAdded), scanNullTime(&kevDue), &kevAction, &kevRansom,
 		&epssScore, &epssPct, scanNullTime(&epssDate), &epssModel)
 	if err != nil {
