@@ -412,9 +412,9 @@ func TestParseWinHardware(t *testing.T) {
 		t.Errorf("%+v", h.Filesystems)
 	}
 	cases := map[string][2]string{
-		`{"manufacturer":"Amazon EC2","model":"m5.large","bios_vendor":"Amazon EC2"}`:                 {"amazon", "aws"},
-		`{"manufacturer":"Google","model":"Google Compute Engine"}`:                                   {"google", "gcp"},
-		`{"manufacturer":"Microsoft Corporation","model":"Virtual Machine","asset_tag":"none"}`:       {"microsoft", "on-prem"},
+		`{"manufacturer":"Amazon EC2","model":"m5.large","bios_vendor":"Amazon EC2"}`:                {"amazon", "aws"},
+		`{"manufacturer":"Google","model":"Google Compute Engine"}`:                                  {"google", "gcp"},
+		`{"manufacturer":"Microsoft Corporation","model":"Virtual Machine","asset_tag":"none"}`:      {"microsoft", "on-prem"},
 		`{"manufacturer":"Dell Inc.","model":"PowerEdge R750","hypervisor_present":true}`:            {"none", "on-prem"},
 		`{"manufacturer":"QEMU","model":"Standard PC (Q35 + ICH9, 2009)","hypervisor_present":true}`: {"qemu", "on-prem"},
 		`{}`: {"", ""},
