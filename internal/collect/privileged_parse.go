@@ -225,13 +225,17 @@ func ParseSudoers(out []byte) (Sudoers, error) {
 		case strings.HasPrefix(item, "%:") || strings.HasPrefix(item, "+"):
 			// non-Unix and netgroups: nothing local to resolve
 		case item[0] == '%':
-			groups[strings.Trim(item[1:], `"`)] = true
+			if g := strings.Trim(item[1:], `"`); g != "" {
+				groups[g] = true
+			}
 		case aliases[item] != nil:
 			for _, a := range aliases[item] {
 				add(a, depth+1)
 			}
 		default:
-			users[strings.Trim(item, `"`)] = true
+			if u := strings.Trim(item, `"`); u != "" && u[0] != '!' {
+				users[u] = true
+			}
 		}
 	}
 	for _, sp := range specs {
