@@ -105,6 +105,8 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 		}
 		rep.HostKey = sess.HostKey()
 		runner = sess
+	case inventory.TransportWinRM:
+		return a.scanWinRM(ctx, h, rep, fail, log)
 	default:
 		return fail(inventory.ErrKindConfig, fmt.Errorf("transport %q not supported by this agent", h.Transport))
 	}
@@ -192,6 +194,8 @@ func (a *Agent) checkHost(ctx context.Context, h inventory.HostSpec) CheckResult
 			detail += " (host key not pinned yet: it will be pinned on the first scan)"
 		}
 		return CheckResult{OK: true, Detail: detail, Fingerprint: fingerprint(sess.HostKey())}
+	case inventory.TransportWinRM:
+		return a.checkWinRM(ctx, h)
 	}
 	return CheckResult{Detail: fmt.Sprintf("transport %q not supported", h.Transport)}
 }
