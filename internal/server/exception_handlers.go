@@ -1,13 +1,12 @@
 package server
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/export"
 	"github.com/vigil-project/vigil/internal/httpx"
 	"github.com/vigil-project/vigil/internal/store"
 )
@@ -51,34 +50,15 @@ func (s *Server) handleListExceptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantsCSV(r) {
-		WriteExceptionsCSV(w, list)
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="vigil-exceptions.csv"`)
+		_ = export.ExceptionsCSV(w, list)
 		return
 	}
 	if list == nil {
 		list = []domain.Exception{}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"exceptions": list})
-}
-
-// WriteExceptionsCSV writes exceptions as a CSV download.
-func WriteExceptionsCSV(w http.ResponseWriter, list []domain.Exception) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="vigil-exceptions.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "state", "target", "kind", "vuln_id", "package", "check_id", "scope", "host", "group",
-		"reason", "created_by", "created_at", "updated_by", "updated_at", "expires_at", "revoked_by", "revoked_at"})
-	tm := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
-	for _, e := range list {
-		cw.Write([]string{strconv.FormatInt(e.ID, 10), e.State, e.Target, e.Kind, e.VulnID, csvSafe(e.Package), csvSafe(e.CheckID),
-			e.Scope, csvSafe(e.HostName), csvSafe(e.GroupName), csvSafe(e.Reason), e.CreatedBy, tm(&e.CreatedAt), e.UpdatedBy,
-			tm(&e.UpdatedAt), tm(e.ExpiresAt), e.RevokedBy, tm(e.RevokedAt)})
-	}
-	cw.Flush()
 }
 
 func (s *Server) handleCreateException(w http.ResponseWriter, r *http.Request) {

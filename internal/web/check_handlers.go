@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -51,6 +52,10 @@ type resultRow struct {
 	Actual    string
 	Evaluated when
 	Changed   when
+	// Excepted is set when an exception covers a failing result; NewExc
+	// is the form to make one for a failing or erroring result.
+	Excepted *exceptedView
+	NewExc   string
 }
 
 type changeRow struct {
@@ -144,7 +149,13 @@ func (a *app) handleCheck(w http.ResponseWriter, r *http.Request, rq *request) {
 		}
 		p.Rows = append(p.Rows, resultRow{HostID: res.HostID, HostName: res.HostName, Status: checkStatus(res.Status),
 			Reason: res.Reason, Expected: res.Expected, Actual: res.Actual,
-			Evaluated: newWhen(res.EvaluatedAt, now), Changed: newWhen(res.ChangedAt, now)})
+			Evaluated: newWhen(res.EvaluatedAt, now), Changed: newWhen(res.ChangedAt, now),
+			Excepted: newExcepted(&res, now), NewExc: newCheckExceptionURL(res.CheckID, res.HostID, r.URL.RequestURI())})
+		if row := &p.Rows[len(p.Rows)-1]; row.Excepted != nil {
+			row.Status = exceptedStatus
+		} else if !rq.CanWrite() || (res.Status != domain.CheckFail && res.Status != domain.CheckError) {
+			row.NewExc = ""
+		}
 	}
 	hist, err := a.svc.Store.CheckHistory(ctx, rq.Actor.WorkspaceID, store.CheckResultFilter{CheckID: id, GroupID: f.GroupID}, time.Time{})
 	if err != nil {

@@ -35,6 +35,8 @@ type hostResultRow struct {
 	Expected string
 	Actual   string
 	Changed  when
+	Excepted *exceptedView // an exception covers this failing result
+	NewExc   string        // the form to except it
 }
 
 type groupLink struct{ Name, URL string }
@@ -64,7 +66,13 @@ func (a *app) hostCompliance(ctx context.Context, rq *request, h *domain.Host) (
 	for _, res := range sum.Results {
 		row := hostResultRow{CheckID: res.CheckID, Title: cat.title(res.CheckID), URL: checkURL(res.CheckID),
 			Severity: checkSeverity(cat.severity(res.CheckID)), Status: checkStatus(res.Status),
-			Reason: res.Reason, Expected: res.Expected, Actual: res.Actual, Changed: newWhen(res.ChangedAt, now)}
+			Reason: res.Reason, Expected: res.Expected, Actual: res.Actual, Changed: newWhen(res.ChangedAt, now),
+			Excepted: newExcepted(&res, now), NewExc: newCheckExceptionURL(res.CheckID, h.ID, "/hosts/"+strconv.FormatInt(h.ID, 10)+"#compliance")}
+		if row.Excepted != nil {
+			row.Status = exceptedStatus
+		} else if !rq.CanWrite() || (res.Status != domain.CheckFail && res.Status != domain.CheckError) {
+			row.NewExc = ""
+		}
 		if res.Status == domain.CheckFail || res.Status == domain.CheckError {
 			hc.Problems = append(hc.Problems, row)
 		} else {

@@ -128,6 +128,7 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /account/tokens", a.user(a.handleCreateToken))
 	m.Handle("POST /account/tokens/{id}/revoke", a.user(a.handleRevokeToken))
 	m.Handle("GET /audit", a.user(a.handleAudit))
+	a.riskRoutes(m)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, nil, http.StatusNotFound, "Page not found", "There is no page at this address.")
