@@ -118,6 +118,13 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 		}
 		return fail(kind, err)
 	}
+	if h.SAP {
+		// Only for workspaces with SAP in scope: discovery reads /usr/sap,
+		// the profiles and the transport directory (collect/sap.go).
+		if err := collect.ScanSAP(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, rep, rep.StartedAt); err != nil {
+			return fail(inventory.ErrKindProbe, err)
+		}
+	}
 	if len(h.Items) > 0 {
 		// Only catalogue items are collected; CollectItems refuses the
 		// rest in their results without running anything.

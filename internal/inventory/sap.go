@@ -104,11 +104,12 @@ type SAPSource struct {
 	Detail    string `json:"detail,omitempty"`
 }
 
-// HasSAPScan reports whether the report's agent ran SAP discovery.
+// HasSAPScan reports whether the report's agent ran SAP discovery and it
+// succeeded: a discovery that failed must not wipe what the server knew.
 func (r *HostReport) HasSAPScan() bool {
 	for _, p := range r.Probes {
 		if p.Name == SAPProbeName {
-			return true
+			return p.Error == ""
 		}
 	}
 	return false
