@@ -46,6 +46,7 @@ var FactVariables = map[string]*cel.Type{
 	"now":               cel.TimestampType,
 	"scanned_at":        cel.TimestampType,
 	"facts_unknown":     cel.MapType(cel.StringType, cel.StringType),
+	"windows":           cel.MapType(cel.StringType, cel.DynType),
 }
 
 var (

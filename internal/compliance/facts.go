@@ -72,7 +72,11 @@ func Facts(r *inventory.HostReport, extra Extra) map[string]any {
 		"family": sys.OS.Family, "id": sys.OS.ID, "id_like": idLike, "version_id": sys.OS.VersionID,
 		"name": sys.OS.Name, "pretty_name": sys.OS.PrettyName, "codename": sys.OS.Codename,
 	}
-	if d, ok := EOLDate(sys.OS.ID, sys.OS.VersionID); ok {
+	eolID := sys.OS.ID
+	if sys.OS.Family == inventory.OSFamilyWindows {
+		eolID = windowsEOLID(sys)
+	}
+	if d, ok := EOLDate(eolID, sys.OS.VersionID); ok {
 		osFacts["eol_date"] = d
 		osFacts["eol"] = pastEOL(d, now)
 	} else {
@@ -128,6 +132,7 @@ func Facts(r *inventory.HostReport, extra Extra) map[string]any {
 		"now":               now,
 		"scanned_at":        r.FinishedAt,
 		"facts_unknown":     unknown,
+		"windows":           windowsFacts(sys, now, unknown),
 	}
 	if _, ok := items["probe:mounts"]; !ok {
 		unknown["mounts"] = "item probe:mounts was not collected"
