@@ -165,6 +165,8 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 	river.AddWorker(workers, &deliverWorker{svc: svc, base: o.RetryBase, max: o.RetryMax})
 	river.AddWorker(workers, &sweepWorker{svc: svc})
 	river.AddWorker(workers, &digestWorker{svc: svc})
+	fan := &fanOutWorker{}
+	river.AddWorker(workers, fan)
 	cfg := &river.Config{
 		Logger:            o.Log,
 		FetchPollInterval: o.PollInterval,
@@ -194,7 +196,9 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{c: riverClient[TTx]{c}, log: o.Log, attempts: o.DeliveryAttempts, close: closeFn}, nil
+	q := &Queue{c: riverClient[TTx]{c}, log: o.Log, attempts: o.DeliveryAttempts, close: closeFn}
+	fan.q = q
+	return q, nil
 }
 
 // Start starts working jobs until Stop.
@@ -227,8 +231,21 @@ func (q *Queue) EnqueueHostAlerts(ctx context.Context, workspaceID, hostID int64
 	return q.c.Insert(ctx, EvaluateHostArgs{WorkspaceID: workspaceID, HostID: hostID}, nil)
 }
 
-// EnqueueDeliveries implements service.AlertQueue.
+// fanOutAbove is the batch size from which deliveries are queued through
+// one fan-out job: an evaluation that opened 500 alerts then writes one job
+// row, not 500, and River's SQLite driver inserts rows one at a time.
+const fanOutAbove = 8
+
+// EnqueueDeliveries implements service.AlertQueue: one job per
+// notification, so that each is retried on its own.
 func (q *Queue) EnqueueDeliveries(ctx context.Context, workspaceID int64, ids []int64) error {
+	if len(ids) > fanOutAbove {
+		return q.c.Insert(ctx, FanOutArgs{WorkspaceID: workspaceID, NotificationIDs: ids}, nil)
+	}
+	return q.insertDeliveries(ctx, workspaceID, ids)
+}
+
+func (q *Queue) insertDeliveries(ctx context.Context, workspaceID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}

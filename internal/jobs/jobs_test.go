@@ -118,6 +118,31 @@ func TestQueueDelivers(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			// A batch above the fan-out size goes through one fan-out job
+			// and still ends as one delivery per notification.
+			var batch []int64
+			for i := 0; i < 12; i++ {
+				n := &alert.Notification{WorkspaceID: res.Workspace.ID, ChannelID: ch.ID, Kind: alert.KindTest, Status: alert.NotifyPending,
+					Events: []alert.Event{{Kind: alert.KindTest, Title: "batch"}}}
+				if err := st.CreateNotification(ctx, n); err != nil {
+					t.Fatal(err)
+				}
+				batch = append(batch, n.ID)
+			}
+			before := calls.Load()
+			if err := q.EnqueueDeliveries(ctx, res.Workspace.ID, batch); err != nil {
+				t.Fatal(err)
+			}
+			for calls.Load() < before+12 {
+				if time.Now().After(deadline.Add(10 * time.Second)) {
+					t.Fatalf("fan-out delivered %d of 12", calls.Load()-before)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if got := calls.Load() - before; got != 12 {
+				t.Errorf("fan-out made %d calls, want 12", got)
+			}
 			// River's migrations are idempotent: opening again is fine.
 			if db == "sqlite" {
 				if _, err := jobs.OpenSQLite(ctx, st.SQL(), svc, opts); err != nil {

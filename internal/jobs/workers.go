@@ -108,3 +108,22 @@ type digestWorker struct {
 func (w *digestWorker) Work(ctx context.Context, j *river.Job[DigestArgs]) error {
 	return w.svc.SendDigests(ctx, j.Args.Mode)
 }
+
+// FanOutArgs queues the delivery jobs of a large batch of notifications.
+type FanOutArgs struct {
+	WorkspaceID     int64   `json:"workspace_id"`
+	NotificationIDs []int64 `json:"notification_ids"`
+}
+
+func (FanOutArgs) Kind() string { return "vigil_alert_fan_out" }
+
+func (FanOutArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDefault} }
+
+type fanOutWorker struct {
+	river.WorkerDefaults[FanOutArgs]
+	q *Queue
+}
+
+func (w *fanOutWorker) Work(ctx context.Context, j *river.Job[FanOutArgs]) error {
+	return w.q.insertDeliveries(ctx, j.Args.WorkspaceID, j.Args.NotificationIDs)
+}

@@ -205,6 +205,56 @@ func (db *DB) OpenAlerts(ctx context.Context, workspaceID int64, ruleIDs []int64
 	return out, wrap("open alerts", err)
 }
 
+// stmtCache prepares each statement of a transaction once: one evaluation
+// may write hundreds of alerts, and SQLite would otherwise parse the same
+// INSERT for each.
+type stmtCache struct {
+	db    *DB
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, c.db.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+}
+
+const insertAlertSQL = `INSERT INTO alerts (workspace_id, rule_id, rule_name, event, subject, host_id, host_name,
+		title, severity, status, fingerprint, details, suppressed, opened_at, updated_at, last_notified_at, resolved_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (rule_id, subject) WHERE status = 'open' DO NOTHING RETURNING id`
+
+const updateAlertSQL = `UPDATE alerts SET host_name = ?, title = ?, severity = ?, status = ?, fingerprint = ?,
+		details = ?, suppressed = ?, updated_at = ?, last_notified_at = ?, resolved_at = ?
+	WHERE workspace_id = ? AND id = ?`
+
+// A channel deleted or disabled since the rule was saved is skipped, not an
+// error: the other channels still get theirs.
+const insertNotificationSQL = `INSERT INTO notifications (workspace_id, alert_id, rule_id, channel_id, kind, mode, status,
+		digest_id, events, created_at)
+	SELECT ?, ?, ?, c.id, ?, ?, ?, ?, ?, ? FROM alert_channels c WHERE c.workspace_id = ? AND c.id = ? AND c.enabled
+	RETURNING id`
+
+const insertNotificationValuesSQL = `INSERT INTO notifications (workspace_id, alert_id, rule_id, channel_id, kind, mode, status,
+		digest_id, events, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
 // ApplyAlertChanges implements store.Alerts.
 func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes []alert.Change) ([]int64, error) {
 	if len(changes) == 0 {
@@ -213,6 +263,22 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 	var due []int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		due = due[:0]
+		sc := &stmtCache{db: db, tx: tx}
+		defer sc.close()
+		// The workspace's enabled channels, read once: a channel deleted
+		// or disabled since the rule was saved gets no notification.
+		rows, err := db.query(ctx, tx, `SELECT id FROM alert_channels WHERE workspace_id = ? AND enabled`, workspaceID)
+		ids, err := collect(rows, err, func(s scanner) (*int64, error) {
+			var id int64
+			return &id, s.Scan(&id)
+		})
+		if err != nil {
+			return err
+		}
+		enabled := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			enabled[id] = true
+		}
 		for i := range changes {
 			ch := &changes[i]
 			a := &ch.Alert
@@ -220,14 +286,14 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 				return fmt.Errorf("alert for workspace %d in a change of workspace %d", a.WorkspaceID, workspaceID)
 			}
 			if a.ID == 0 {
+				st, err := sc.stmt(ctx, insertAlertSQL)
+				if err != nil {
+					return err
+				}
 				// ON CONFLICT with the partial index: a concurrent
 				// evaluation opened it first; its notifications stand.
-				err := db.queryRow(ctx, tx, `INSERT INTO alerts (workspace_id, rule_id, rule_name, event, subject, host_id, host_name,
-						title, severity, status, fingerprint, details, suppressed, opened_at, updated_at, last_notified_at, resolved_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-					ON CONFLICT (rule_id, subject) WHERE status = 'open' DO NOTHING RETURNING id`,
-					workspaceID, a.RuleID, a.RuleName, a.Event, a.Subject, nullID(a.HostID), a.HostName, a.Title, a.Severity,
-					a.Status, a.Fingerprint, jsonText(a.Details), a.Suppressed, ts(a.OpenedAt), ts(a.UpdatedAt),
+				err = st.QueryRowContext(ctx, workspaceID, a.RuleID, a.RuleName, a.Event, a.Subject, nullID(a.HostID), a.HostName,
+					a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details), a.Suppressed, ts(a.OpenedAt), ts(a.UpdatedAt),
 					nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt)).Scan(&a.ID)
 				if err == sql.ErrNoRows {
 					continue
@@ -236,11 +302,12 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 					return err
 				}
 			} else {
-				if _, err := db.exec(ctx, tx, `UPDATE alerts SET host_name = ?, title = ?, severity = ?, status = ?, fingerprint = ?,
-						details = ?, suppressed = ?, updated_at = ?, last_notified_at = ?, resolved_at = ?
-					WHERE workspace_id = ? AND id = ?`,
-					a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details), a.Suppressed,
-					ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID); err != nil {
+				st, err := sc.stmt(ctx, updateAlertSQL)
+				if err != nil {
+					return err
+				}
+				if _, err := st.ExecContext(ctx, a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details),
+					a.Suppressed, ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID); err != nil {
 					return err
 				}
 			}
@@ -251,7 +318,16 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 				for k := range n.Events {
 					n.Events[k].AlertID = a.ID
 				}
-				if err := db.insertNotification(ctx, tx, n); err != nil {
+				if !enabled[n.ChannelID] {
+					continue
+				}
+				st, err := sc.stmt(ctx, insertNotificationValuesSQL)
+				if err != nil {
+					return err
+				}
+				n.CreatedAt = orNow(n.CreatedAt)
+				if err := st.QueryRowContext(ctx, n.WorkspaceID, nullID(n.AlertID), nullID(n.RuleID), n.ChannelID, n.Kind, n.Mode,
+					n.Status, nullID(n.DigestID), jsonText(n.Events), n.CreatedAt).Scan(&n.ID); err != nil {
 					return err
 				}
 				if n.Status == alert.NotifyPending {
@@ -265,17 +341,18 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 }
 
 func (db *DB) insertNotification(ctx context.Context, q querier, n *alert.Notification) error {
+	query := db.Rebind(insertNotificationSQL)
+	return insertNotificationWith(ctx, func(ctx context.Context, args ...any) *sql.Row {
+		return q.QueryRowContext(ctx, query, args...)
+	}, n)
+}
+
+func insertNotificationWith(ctx context.Context, queryRow func(ctx context.Context, args ...any) *sql.Row, n *alert.Notification) error {
 	n.CreatedAt = orNow(n.CreatedAt)
 	if n.Mode == "" {
 		n.Mode = alert.ModeImmediate
 	}
-	// A channel deleted since the rule was saved is skipped, not an error:
-	// the other channels still get theirs.
-	err := db.queryRow(ctx, q, `INSERT INTO notifications (workspace_id, alert_id, rule_id, channel_id, kind, mode, status,
-			digest_id, events, created_at)
-		SELECT ?, ?, ?, c.id, ?, ?, ?, ?, ?, ? FROM alert_channels c WHERE c.workspace_id = ? AND c.id = ? AND c.enabled
-		RETURNING id`,
-		n.WorkspaceID, nullID(n.AlertID), nullID(n.RuleID), n.Kind, n.Mode, n.Status, nullID(n.DigestID),
+	err := queryRow(ctx, n.WorkspaceID, nullID(n.AlertID), nullID(n.RuleID), n.Kind, n.Mode, n.Status, nullID(n.DigestID),
 		jsonText(n.Events), n.CreatedAt, n.WorkspaceID, n.ChannelID).Scan(&n.ID)
 	if err == sql.ErrNoRows {
 		n.Status = ""
