@@ -31,7 +31,7 @@ import (
 
 // CreateException records an exception and applies it to the workspace.
 func (s *Service) CreateException(ctx context.Context, a Actor, in domain.ExceptionInput) (*domain.Exception, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermExceptions); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -52,7 +52,7 @@ func (s *Service) CreateException(ctx context.Context, a Actor, in domain.Except
 
 // UpdateException changes an exception's kind, reason or expiry.
 func (s *Service) UpdateException(ctx context.Context, a Actor, id int64, in domain.ExceptionInput) (*domain.Exception, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermExceptions); err != nil {
 		return nil, err
 	}
 	e, err := s.Store.GetException(ctx, a.WorkspaceID, id)
@@ -78,7 +78,7 @@ func (s *Service) UpdateException(ctx context.Context, a Actor, id int64, in dom
 // RevokeException ends an exception: what it covered is open again, unless
 // another exception covers it.
 func (s *Service) RevokeException(ctx context.Context, a Actor, id int64) (*domain.Exception, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermExceptions); err != nil {
 		return nil, err
 	}
 	if err := s.Store.RevokeException(ctx, a.WorkspaceID, id, a.Login, s.Now()); err != nil {
@@ -92,6 +92,9 @@ func (s *Service) RevokeException(ctx context.Context, a Actor, id int64) (*doma
 
 // ListExceptions lists the workspace's exceptions with their state now.
 func (s *Service) ListExceptions(ctx context.Context, a Actor, f store.ExceptionFilter) ([]domain.Exception, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	f.Now = s.Now()
 	list, err := s.Store.ListExceptions(ctx, a.WorkspaceID, f)
 	if err != nil {
@@ -102,6 +105,9 @@ func (s *Service) ListExceptions(ctx context.Context, a Actor, f store.Exception
 
 // GetException returns one exception with its history, newest first.
 func (s *Service) GetException(ctx context.Context, a Actor, id int64) (*domain.Exception, []domain.ExceptionEvent, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, nil, err
+	}
 	e, err := s.Store.GetException(ctx, a.WorkspaceID, id)
 	if err != nil {
 		return nil, nil, err
@@ -113,6 +119,9 @@ func (s *Service) GetException(ctx context.Context, a Actor, id int64) (*domain.
 
 // ExceptionHistory returns the workspace's latest exception events.
 func (s *Service) ExceptionHistory(ctx context.Context, a Actor, limit int) ([]domain.ExceptionEvent, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	return s.Store.ExceptionHistory(ctx, a.WorkspaceID, 0, limit)
 }
 

@@ -16,6 +16,9 @@ import (
 
 // HostSBOM returns the CycloneDX SBOM of a host's current packages.
 func (s *Service) HostSBOM(ctx context.Context, a Actor, hostID int64) (*cdx.BOM, *domain.Host, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, nil, err
+	}
 	h, err := s.Store.GetHost(ctx, a.WorkspaceID, hostID)
 	if err != nil {
 		return nil, nil, err
@@ -75,6 +78,9 @@ const reportTopN = 15
 
 // GroupReport builds the report of a group.
 func (s *Service) GroupReport(ctx context.Context, a Actor, groupID int64) (*GroupReport, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	now := s.Now()
 	g, err := s.Store.GetGroup(ctx, a.WorkspaceID, groupID)
 	if err != nil {

@@ -88,6 +88,9 @@ const worklistMaxFindings = 200000
 // Worklist builds the remediation worklist from the workspace's open
 // findings that no active exception or mark covers.
 func (s *Service) Worklist(ctx context.Context, a Actor, f WorklistFilter) (*Worklist, error) {
+	if err := a.Require(domain.PermView); err != nil {
+		return nil, err
+	}
 	now := s.Now()
 	findings, _, err := s.Store.ListFindings(ctx, a.WorkspaceID, store.FindingFilter{HostID: f.HostID, KEVOnly: f.KEVOnly,
 		FixOnly: f.FixOnly, Now: now, Limit: worklistMaxFindings})
@@ -187,7 +190,9 @@ var daemonPackages = map[string][]string{
 	"dhclient":        {"isc-dhcp-client", "dhcp-client"},
 	"dockerd":         {"docker-ce", "docker.io", "docker", "moby-engine"},
 	"mongod":          {"mongodb-org-server", "mongodb-server"},
-	"redis-server":    {"redis-server", "redis", "redis-tools"},
+	"redis-server":    {"redis-server", "redis"},
+	"beam.smp":        {"rabbitmq-server", "erlang-base"},
+	"epmd":            {"erlang-base"},
 	"rpc.statd":       {"nfs-common", "nfs-utils"},
 	"rpcbind":         {"rpcbind"},
 	"slapd":           {"slapd", "openldap-servers"},
@@ -244,12 +249,14 @@ func ListeningPackages(ls []inventory.Listener, pkgs []inventory.Package) (map[s
 		if found {
 			continue
 		}
+		// A versioned server package: "postgres" is postgresql-15's.
 		prefix := proc
 		if proc == "postgres" {
 			prefix = "postgresql"
 		}
 		for i := range pkgs {
-			if n := pkgs[i].Name; strings.HasPrefix(n, prefix+"-") || (prefix != proc && strings.HasPrefix(n, prefix)) {
+			rest, ok := strings.CutPrefix(pkgs[i].Name, prefix+"-")
+			if ok && (isVersion(rest) || prefix == proc && !helperPackage(rest)) {
 				add(&pkgs[i], sock)
 			}
 		}
@@ -258,6 +265,22 @@ func ListeningPackages(ls []inventory.Listener, pkgs []inventory.Package) (map[s
 		sort.Strings(out[k])
 	}
 	return out, known
+}
+
+// isVersion reports whether s is a version suffix: digits and dots.
+func isVersion(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789.") == ""
+}
+
+// helperPackage reports whether a package suffix names a part that does
+// not run the daemon (documentation, clients, libraries).
+func helperPackage(suffix string) bool {
+	for _, h := range []string{"doc", "common", "client", "dev", "data", "tools", "utils", "libs", "dbg"} {
+		if suffix == h || strings.HasPrefix(suffix, h+"-") {
+			return true
+		}
+	}
+	return false
 }
 
 // BuildWorklist groups findings into one line per host and package and one
