@@ -128,6 +128,12 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /account/tokens", a.user(a.handleCreateToken))
 	m.Handle("POST /account/tokens/{id}/revoke", a.user(a.handleRevokeToken))
 	m.Handle("GET /audit", a.user(a.handleAudit))
+	m.Handle("GET /sap", http.RedirectHandler("/sap/notes", http.StatusSeeOther))
+	m.Handle("GET /sap/systems", a.user(a.handleSAPSystems))
+	m.Handle("GET /sap/notes", a.user(a.handleSAPNotes))
+	m.Handle("POST /sap/notes/{note}/{action}", a.user(a.handleSAPNoteAction))
+	m.Handle("GET /settings/sap", a.user(a.handleSAPSettings))
+	m.Handle("POST /settings/sap", a.user(a.handleSAPSettings))
 	a.riskRoutes(m)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +155,9 @@ type request struct {
 	Workspaces []domain.WorkspaceRole
 	// Path is the request's path and query, where the switcher returns to.
 	Path string
+	// SAP says the workspace has SAP in scope: the navigation then shows
+	// the SAP pages (sap_handlers.go).
+	SAP bool
 }
 
 // CanWrite reports whether the caller may change hosts and credentials.
@@ -202,6 +211,7 @@ func (a *app) user(h userHandler) http.Handler {
 		}
 		if r.Method == http.MethodGet && r.Header.Get("HX-Request") != "true" {
 			a.loadWorkspaces(r, rq) // for the header's workspace switcher
+			a.loadSAPScope(r, rq)
 		}
 		h(w, r, rq)
 	})
