@@ -165,6 +165,7 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 	river.AddWorker(workers, &deliverWorker{svc: svc, base: o.RetryBase, max: o.RetryMax})
 	river.AddWorker(workers, &sweepWorker{svc: svc})
 	river.AddWorker(workers, &digestWorker{svc: svc})
+	river.AddWorker(workers, &exceptionSweepWorker{svc: svc})
 	fan := &fanOutWorker{}
 	river.AddWorker(workers, fan)
 	cfg := &river.Config{
@@ -190,6 +191,7 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 			river.NewPeriodicJob(daily{hour: o.DailyDigestHour}, func() (river.JobArgs, *river.InsertOpts) {
 				return DigestArgs{Mode: alert.ModeDaily}, nil
 			}, &river.PeriodicJobOpts{ID: "digest_daily"}),
+			exceptionSweepJob(),
 		}
 	}
 	c, err := river.NewClient(drv, cfg)

@@ -130,7 +130,9 @@ func (s *Service) ExceptionHistory(ctx context.Context, a Actor, limit int) ([]d
 // broader exception that is still active takes over what a lapsed one
 // covered. Findings and results reopen at the expiry instant regardless
 // (their copied expiry makes the mark inactive); the sweep makes the
-// history say so and clears the stale copies.
+// history say so and clears the stale copies. The job queue runs it every
+// minute (jobs.ExceptionSweepArgs); any replica may, since ExpireExceptions
+// records each lapse once, in a transaction, and re-applying is idempotent.
 func (s *Service) SweepExpiredExceptions(ctx context.Context) (int, error) {
 	expired, err := s.Store.ExpireExceptions(ctx, s.Now())
 	if err != nil {
@@ -148,29 +150,6 @@ func (s *Service) SweepExpiredExceptions(ctx context.Context) (int, error) {
 		}
 	}
 	return len(expired), nil
-}
-
-// ExceptionSweepInterval is how often `vigil serve` runs the expiry sweep.
-const ExceptionSweepInterval = time.Minute
-
-// RunExceptionSweeper runs SweepExpiredExceptions every interval until ctx
-// ends. Every replica may run it: ExpireExceptions records each lapse once,
-// in a transaction, and re-applying is idempotent.
-func (s *Service) RunExceptionSweeper(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := s.SweepExpiredExceptions(ctx); err != nil && ctx.Err() == nil {
-			s.Log.Error("exception sweep", "err", err)
-		} else if n > 0 {
-			s.Log.Info("exception sweep", "expired", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // applyExceptions re-materialises a host's (hostID 0: the workspace's)

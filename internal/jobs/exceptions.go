@@ -1,0 +1,43 @@
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-project/vigil/internal/service"
+)
+
+// ExceptionSweepInterval is how often lapsed exceptions are recorded and
+// what they covered reopened (the reopening itself takes effect at the
+// expiry instant; the sweep writes the history and clears stale copies).
+const ExceptionSweepInterval = time.Minute
+
+// ExceptionSweepArgs runs service.SweepExpiredExceptions.
+type ExceptionSweepArgs struct{}
+
+func (ExceptionSweepArgs) Kind() string { return "vigil_exception_sweep" }
+
+func (ExceptionSweepArgs) InsertOpts() river.InsertOpts {
+	// Not retried: the next sweep comes within a minute.
+	return river.InsertOpts{MaxAttempts: 1}
+}
+
+type exceptionSweepWorker struct {
+	river.WorkerDefaults[ExceptionSweepArgs]
+	svc *service.Service
+}
+
+func (w *exceptionSweepWorker) Work(ctx context.Context, _ *river.Job[ExceptionSweepArgs]) error {
+	_, err := w.svc.SweepExpiredExceptions(ctx)
+	return err
+}
+
+// exceptionSweepJob is the periodic job; River runs it on one replica at a
+// time, and the sweep itself records each lapse once.
+func exceptionSweepJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(ExceptionSweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return ExceptionSweepArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "exception_sweep", RunOnStart: true})
+}
