@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-project/vigil/internal/collect"
+	"github.com/vigil-project/vigil/internal/vaultref"
 )
 
 // Config is the agent's local configuration (config.yaml). Every field can
@@ -37,6 +38,13 @@ type Config struct {
 	// compliance checks may read (collect.BuiltinAllowedFiles). Only this
 	// local config can extend it, never the server. Absolute, clean paths.
 	AllowedFiles []string `yaml:"allowed_files"`
+	// SSHAgent offers the keys of the ssh-agent at SSH_AUTH_SOCK to every
+	// SSH host and jump host, after the credential's own key. Off by
+	// default: an agent may hold keys meant for other machines.
+	SSHAgent bool `yaml:"ssh_agent"`
+	// Vault resolves credential fields written as vault:<path>#<key> at
+	// scan time (docs/vault.md). Absent: such references fail their host.
+	Vault *vaultref.Config `yaml:"vault"`
 	// PollInterval is how often the agent asks the server for its config:
 	// how soon it sees a "Run now" or a changed host. An unchanged config
 	// costs one 304.
@@ -116,6 +124,13 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 				c.AllowedFiles = append(c.AllowedFiles, f)
 			}
 		}
+	}
+	if v, ok := lookup(envPrefix + "SSH_AGENT"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("VIGIL_SSH_AGENT: %q is not true or false", v)
+		}
+		c.SSHAgent = b
 	}
 	if v, ok := lookup(envPrefix + "CONCURRENCY"); ok {
 		n, err := strconv.Atoi(v)
@@ -198,6 +213,14 @@ func (c *Config) Validate() error {
 		// that could never be served is reported here rather than per scan.
 		if err := collect.CheckItemPath(f); err != nil {
 			return fmt.Errorf("allowed_files: %w (give absolute, clean paths)", err)
+		}
+	}
+	if c.SSHAgent && os.Getenv("SSH_AUTH_SOCK") == "" {
+		return errors.New("ssh_agent: true, but SSH_AUTH_SOCK is not set in the agent's environment (point it at the ssh-agent socket, or set ssh_agent: false)")
+	}
+	if c.Vault != nil {
+		if err := c.Vault.Validate(); err != nil {
+			return err
 		}
 	}
 	if c.CAFile != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/transport"
 	"github.com/vigil-project/vigil/internal/transport/local"
-	"github.com/vigil-project/vigil/internal/transport/sshx"
 	"github.com/vigil-project/vigil/internal/version"
 )
 
@@ -30,6 +28,8 @@ type ScanStats struct {
 // the others are unaffected.
 func (a *Agent) ScanHosts(ctx context.Context, hosts []inventory.HostSpec) (ScanStats, error) {
 	start := time.Now()
+	ctx, endRun := a.startRun(ctx)
+	defer endRun()
 	stats := ScanStats{Hosts: len(hosts)}
 	sem := make(chan struct{}, a.cfg.Concurrency)
 	var mu sync.Mutex
@@ -94,16 +94,11 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 	case inventory.TransportLocal:
 		runner = local.Runner{}
 	case inventory.TransportSSH:
-		sess, err := sshx.Dial(ctx, h, sshx.Options{Timeout: a.cfg.ConnectTimeout})
+		sess, kind, err := a.dialSSH(ctx, h)
 		if err != nil {
-			var se *sshx.Error
-			kind := inventory.ErrKindUnreachable
-			if errors.As(err, &se) {
-				kind = se.Kind
-			}
 			return fail(kind, err)
 		}
-		rep.HostKey = sess.HostKey()
+		rep.HostKey, rep.JumpHostKey = sess.HostKey(), sess.JumpHostKey()
 		runner = sess
 	case inventory.TransportWinRM:
 		return a.scanWinRM(ctx, h, rep, fail, log)
@@ -161,12 +156,17 @@ type CheckResult struct {
 	Detail      string
 	Fingerprint string
 	Duration    time.Duration
+	// Notes are further findings printed after the fingerprint: the jump
+	// host's key, which privileged probes sudo would refuse.
+	Notes []string
 }
 
 // CheckHosts tries a login to each host (and nothing more), concurrently.
 func (a *Agent) CheckHosts(ctx context.Context, hosts []inventory.HostSpec) []CheckResult {
 	out := make([]CheckResult, len(hosts))
 	sem := make(chan struct{}, a.cfg.Concurrency)
+	ctx, endRun := a.startRun(ctx)
+	defer endRun()
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Add(1)
@@ -191,16 +191,16 @@ func (a *Agent) checkHost(ctx context.Context, h inventory.HostSpec) CheckResult
 		}
 		return CheckResult{OK: true, Detail: "local shell ok on " + string(trimNL(out))}
 	case inventory.TransportSSH:
-		sess, err := sshx.Dial(ctx, h, sshx.Options{Timeout: a.cfg.ConnectTimeout})
+		sess, _, err := a.dialSSH(ctx, h)
 		if err != nil {
 			return CheckResult{Detail: err.Error()}
 		}
 		defer sess.Close()
 		detail := "login ok"
-		if h.HostKey == "" {
+		if h.HostKey == "" || (h.Jump != nil && h.Jump.HostKey == "") {
 			detail += " (host key not pinned yet: it will be pinned on the first scan)"
 		}
-		return CheckResult{OK: true, Detail: detail, Fingerprint: fingerprint(sess.HostKey())}
+		return CheckResult{OK: true, Detail: detail, Fingerprint: fingerprint(sess.HostKey()), Notes: a.sshNotes(ctx, h, sess)}
 	case inventory.TransportWinRM:
 		return a.checkWinRM(ctx, h)
 	}

@@ -26,7 +26,12 @@ server has stored them.
 Configuration comes from config.yaml (--config), then VIGIL_* environment
 variables (VIGIL_API_URL, VIGIL_API_KEY, VIGIL_API_KEY_FILE, VIGIL_CA_FILE,
 VIGIL_SPOOL_DIR, VIGIL_CONCURRENCY, VIGIL_LOG_LEVEL, VIGIL_HOST_TIMEOUT,
-VIGIL_PROBE_TIMEOUT, VIGIL_CONNECT_TIMEOUT), which override the file.`,
+VIGIL_PROBE_TIMEOUT, VIGIL_CONNECT_TIMEOUT, VIGIL_SSH_AGENT), which override the file.
+
+ssh_agent: true offers the keys of the ssh-agent at SSH_AUTH_SOCK after each
+credential's own key (docs/ssh.md). A vault: block lets credential fields be
+references vault:<path>#<key>, resolved at scan time and never kept between
+runs (docs/vault.md).`,
 	}
 	cmd.PersistentFlags().StringVar(&configFile, "config", defaultAgentConfig(), "agent config file (YAML); may be empty to use the environment only")
 	load := func(cmd *cobra.Command) (*agent.Agent, *agent.Config, error) {
@@ -116,6 +121,9 @@ VIGIL_PROBE_TIMEOUT, VIGIL_CONNECT_TIMEOUT), which override the file.`,
 				detail := r.Detail
 				if r.Fingerprint != "" {
 					detail += " " + r.Fingerprint
+				}
+				for _, n := range r.Notes {
+					detail += "; " + n
 				}
 				fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\t%s\n", r.Host.Name, r.Host.Address, r.Host.Port, verdict, r.Duration.Round(time.Millisecond), detail)
 			}
