@@ -51,8 +51,18 @@ func main() {
 	latency := flag.Duration("latency", 20*time.Millisecond, "delay added to every host-to-agent transfer (one per round trip)")
 	concurrency := flag.Int("concurrency", 50, "agent concurrency")
 	noBatch := flag.Bool("no-batch", false, "hosts reject batch scripts, so the agent runs one exec per probe (the figure before batching)")
+	targets := flag.String("targets", "", "scan real SSH hosts instead: a file of address:port lines (bench/ansible uses it)")
+	user := flag.String("user", "", "with -targets: the login")
+	keyFile := flag.String("key", "", "with -targets: the private key file")
 	child := flag.String("child", "", "internal: run the agent with this config file")
 	flag.Parse()
+	if *targets != "" {
+		if err := runTargets(*targets, *user, *keyFile, *concurrency); err != nil {
+			fmt.Fprintln(os.Stderr, "scan500:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *child != "" {
 		if err := runAgent(*child); err != nil {
 			fmt.Fprintln(os.Stderr, "scan500 agent:", err)
@@ -114,56 +124,112 @@ func run(nHosts int, latency time.Duration, concurrency int, noBatch bool) error
 			Transport: inventory.TransportSSH, Credential: &inventory.Credential{Username: "scan", Password: "bench-pw"}})
 	}
 
-	api := &stubAPI{cfg: inventory.AgentConfig{SchemaVersion: inventory.SchemaVersion, AgentID: 1, WorkspaceID: 1,
-		Schedule: inventory.Schedule{IntervalSeconds: 3600, Anchor: "00:00"}, Hosts: specs}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: api}
-	go hs.Serve(ln)
-	defer hs.Close()
-
-	cfgPath := filepath.Join(work, "agent.yaml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("api_url: http://%s\napi_key: bench-key\nspool_dir: %s\nconcurrency: %d\nlog_level: warn\n",
-		ln.Addr(), filepath.Join(work, "spool"), concurrency)), 0o600); err != nil {
-		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	mode := "batched probes"
 	if noBatch {
 		mode = "batches refused: one exec per probe"
 	}
 	fmt.Printf("fleet: %d SSH hosts (%s in turn), %s added per round trip, agent concurrency %d, %s\n",
 		nHosts, fleetNames(fleet), latency, concurrency, mode)
-	cmd := exec.Command(self, "-child", cfgPath)
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	out, err := cmd.Output()
-	total := time.Since(start)
+	api := &stubAPI{cfg: inventory.AgentConfig{SchemaVersion: inventory.SchemaVersion, AgentID: 1, WorkspaceID: 1,
+		Schedule: inventory.Schedule{IntervalSeconds: 3600, Anchor: "00:00"}, Hosts: specs}}
+	res, err := runChild(work, api, concurrency)
 	if err != nil {
-		return fmt.Errorf("agent: %v: %s", err, out)
-	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-	var scanned, ok, failed int
-	var d time.Duration
-	var ds string
-	if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "scanned %d hosts (%d ok, %d failed) in %s", &scanned, &ok, &failed, &ds); err != nil {
-		return fmt.Errorf("agent output %q: %v", out, err)
-	}
-	if d, err = time.ParseDuration(ds); err != nil {
 		return err
 	}
-	fmt.Print("agent: ", string(out))
+	scanned, failed, d, total, rss := res.scanned, res.failed, res.scan, res.total, res.rssKiB
 	fmt.Printf("exec round trips: %d (%.1f per host); reports accepted: %d, with %d probe errors in all (probes the alma9 and alpine318 recordings lack)\n",
 		execs.Load(), float64(execs.Load())/float64(nHosts), api.accepted.Load(), api.probeErrors.Load())
 	fmt.Printf("scan rate: %.1f hosts/s (%d hosts in %s); with config pull and push: %.1f hosts/s (%s); agent peak RSS %d MiB\n",
 		float64(scanned)/d.Seconds(), scanned, d.Round(time.Millisecond), float64(scanned)/total.Seconds(), total.Round(time.Millisecond), rss>>10)
 	if failed > 0 || int(api.accepted.Load()) != nHosts {
 		return fmt.Errorf("%d hosts failed, %d reports accepted", failed, api.accepted.Load())
+	}
+	return nil
+}
+
+type childResult struct {
+	scanned, failed int
+	scan, total     time.Duration
+	rssKiB          int64
+}
+
+// runChild serves api and runs the agent in a child process against it.
+func runChild(work string, api *stubAPI, concurrency int) (childResult, error) {
+	var res childResult
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	hs := &http.Server{Handler: api}
+	go hs.Serve(ln)
+	defer hs.Close()
+	cfgPath := filepath.Join(work, "agent.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("api_url: http://%s\napi_key: bench-key\nspool_dir: %s\nconcurrency: %d\nlog_level: warn\n",
+		ln.Addr(), filepath.Join(work, "spool"), concurrency)), 0o600); err != nil {
+		return res, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return res, err
+	}
+	cmd := exec.Command(self, "-child", cfgPath)
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	res.total = time.Since(start)
+	if err != nil {
+		return res, fmt.Errorf("agent: %v: %s", err, out)
+	}
+	res.rssKiB = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+	var ok int
+	var ds string
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "scanned %d hosts (%d ok, %d failed) in %s", &res.scanned, &ok, &res.failed, &ds); err != nil {
+		return res, fmt.Errorf("agent output %q: %v", out, err)
+	}
+	if res.scan, err = time.ParseDuration(ds); err != nil {
+		return res, err
+	}
+	fmt.Print("agent: ", string(out))
+	return res, nil
+}
+
+// runTargets scans real SSH hosts with a key, for the Ansible comparison.
+func runTargets(path, user, keyFile string, concurrency int) error {
+	work, err := os.MkdirTemp("", "vigil-targets-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		return err
+	}
+	var specs []inventory.HostSpec
+	for i, l := range strings.Fields(string(b)) {
+		addr, port, err := net.SplitHostPort(l)
+		if err != nil {
+			return err
+		}
+		var p int
+		fmt.Sscan(port, &p)
+		specs = append(specs, inventory.HostSpec{ID: int64(i + 1), Name: l, Address: addr, Port: p, Transport: inventory.TransportSSH,
+			Credential: &inventory.Credential{Username: user, PrivateKey: string(key)}})
+	}
+	api := &stubAPI{cfg: inventory.AgentConfig{SchemaVersion: inventory.SchemaVersion, AgentID: 1, WorkspaceID: 1,
+		Schedule: inventory.Schedule{IntervalSeconds: 3600, Anchor: "00:00"}, Hosts: specs}}
+	res, err := runChild(work, api, concurrency)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("vigil: %d hosts, scan %s, whole agent run %s (process start, config pull, scan, push), %d reports accepted, %d probe errors, agent peak RSS %d MiB\n",
+		res.scanned, res.scan.Round(time.Millisecond), res.total.Round(time.Millisecond), api.accepted.Load(), api.probeErrors.Load(), res.rssKiB>>10)
+	fmt.Printf("vigil_seconds=%.3f\n", res.total.Seconds())
+	if res.failed > 0 {
+		return fmt.Errorf("%d hosts failed", res.failed)
 	}
 	return nil
 }

@@ -164,6 +164,7 @@ func Scan(ctx context.Context, r transport.Runner, rep *inventory.HostReport, no
 		}
 	}
 	finishAccounts(rep)
+	finishKernel(rep)
 	return nil
 }
 

@@ -33,6 +33,8 @@ type hostPage struct {
 	SnapshotLimit int
 	Vulns         hostVulns
 	Compliance    hostCompliance
+	// Windows is the Windows section, for Windows hosts (host_win.go).
+	Windows *windowsView
 }
 
 // hostVulns is the host's open findings, most severe first.
@@ -115,6 +117,7 @@ func (a *app) hostPage(r *http.Request, rq *request, h *domain.Host) (*hostPage,
 	if snap != nil && snap.Report != nil {
 		p.Scanned = true
 		p.Props = properties(snap, now)
+		p.Windows = windowsViewFor(snap, now)
 	}
 	p.Props = append(p.Props, accessProps(h, agentName, now))
 	if p.Packages, err = a.packageList(r, rq, h.ID); err != nil {

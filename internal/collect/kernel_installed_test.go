@@ -1,0 +1,38 @@
+package collect
+
+import (
+	"testing"
+
+	"github.com/vigil-project/vigil/internal/inventory"
+)
+
+// The package lists' kernels stand in when /boot lists none. Real
+// packages: the ohai rpm sample's two kernels (CentOS 7) and the kernel
+// meta-package of the Ubuntu 18.04 dpkg status.
+func TestKernelFromPackages(t *testing.T) {
+	rpms, err := ParseRPMQuery(fixture(t, "ohai/rpmquery.output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kernelFromPackages(rpms, "3.10.0-862.el7.x86_64"); got != "3.10.0-862.2.3.el7.x86_64" {
+		t.Errorf("rpm: newest = %q", got)
+	}
+	debs := []inventory.Package{ // constructed: Debian's kernel package names
+		{Name: "linux-image-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
+		{Name: "linux-image-6.1.0-17-amd64", Version: "6.1.69-1", Ecosystem: "deb"},
+		{Name: "linux-image-6.1.0-18-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
+		{Name: "linux-image-6.1.0-18-cloud-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
+	}
+	if got := kernelFromPackages(debs, "6.1.0-17-amd64"); got != "6.1.0-18-amd64" {
+		t.Errorf("deb: newest = %q", got)
+	}
+	rep := inventory.HostReport{Packages: debs}
+	rep.System.Kernel.Release = "6.1.0-17-amd64"
+	finishKernel(&rep)
+	if !rep.System.Kernel.RebootRequired || rep.System.Kernel.NewestInstalled != "6.1.0-18-amd64" {
+		t.Errorf("kernel = %+v", rep.System.Kernel)
+	}
+	if got := kernelFromPackages(debs, "6.1.0-18-cloud-amd64"); got != "6.1.0-18-cloud-amd64" {
+		t.Errorf("cloud flavour: %q", got)
+	}
+}
