@@ -13,8 +13,11 @@ import (
 	"github.com/vigil-project/vigil/internal/store"
 )
 
-// alertPages are the page templates of alerts, rules and channels.
+// alertPages are the page templates of alerts, rules and channels,
+// registered with the others when the package loads.
 var alertPages = []string{"alerts", "alert", "alert_rules", "alert_rule_edit", "channels", "channel_edit"}
+
+func init() { pageFiles = append(pageFiles, alertPages...) }
 
 func (a *app) alertRoutes(m interface {
 	Handle(string, http.Handler)

@@ -135,6 +135,7 @@ func (a *app) routes() http.Handler {
 	m.Handle("GET /settings/sap", a.user(a.handleSAPSettings))
 	m.Handle("POST /settings/sap", a.user(a.handleSAPSettings))
 	a.riskRoutes(m)
+	a.alertRoutes(m)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, nil, http.StatusNotFound, "Page not found", "There is no page at this address.")
