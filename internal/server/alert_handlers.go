@@ -148,6 +148,10 @@ func (s *Server) handleChannelNotifications(w http.ResponseWriter, r *http.Reque
 	id, err := alertID(r)
 	var ns []alert.Notification
 	if err == nil {
+		// Another workspace's channel is not found, not an empty list.
+		_, err = s.svc.GetChannel(r.Context(), *httpx.ActorFrom(r.Context()), id)
+	}
+	if err == nil {
 		ns, err = s.svc.ListNotifications(r.Context(), *httpx.ActorFrom(r.Context()),
 			store.NotificationFilter{ChannelID: id, Limit: queryInt(r, "limit", 100, 1000)})
 	}

@@ -226,6 +226,11 @@ func (s *Server) handleDeleteCheck(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleTestCheck(w http.ResponseWriter, r *http.Request) {
 	a := httpx.ActorFrom(r.Context())
+	// Refuse before reading the body: a viewer learns nothing from it.
+	if err := a.Require(domain.PermPolicy); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
 	hostID, err := strconv.ParseInt(r.URL.Query().Get("host_id"), 10, 64)
 	if err != nil || hostID <= 0 {
 		httpx.WriteError(w, r, s.log, domain.Errorf(domain.EINVALID, "host_id: required"))

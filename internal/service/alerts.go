@@ -69,7 +69,7 @@ func (s *Service) GetChannel(ctx context.Context, a Actor, id int64) (*alert.Cha
 
 // CreateChannel adds a notification channel; its secrets are sealed.
 func (s *Service) CreateChannel(ctx context.Context, a Actor, in ChannelInput) (*alert.Channel, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return nil, err
 	}
 	c := &alert.Channel{WorkspaceID: a.WorkspaceID, Name: in.Name, Kind: in.Kind, Enabled: in.Enabled == nil || *in.Enabled,
@@ -85,6 +85,7 @@ func (s *Service) CreateChannel(ctx context.Context, a Actor, in ChannelInput) (
 		return nil, err
 	}
 	s.Log.Info("channel created", "workspace_id", a.WorkspaceID, "channel_id", c.ID, "kind", c.Kind, "by", a.Login)
+	s.Audit(ctx, a, "channel.create", "channel", c.ID, map[string]string{"name": c.Name, "kind": c.Kind})
 	return c, nil
 }
 
@@ -106,7 +107,7 @@ func (s *Service) prepareChannel(c *alert.Channel, sec alert.ChannelSecrets) err
 
 // UpdateChannel edits a channel; secrets given replace the stored ones.
 func (s *Service) UpdateChannel(ctx context.Context, a Actor, id int64, in ChannelInput) (*alert.Channel, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return nil, err
 	}
 	c, err := s.Store.GetChannel(ctx, a.WorkspaceID, id)
@@ -145,21 +146,26 @@ func (s *Service) UpdateChannel(ctx context.Context, a Actor, id int64, in Chann
 		return nil, err
 	}
 	s.Log.Info("channel updated", "workspace_id", a.WorkspaceID, "channel_id", c.ID, "by", a.Login)
+	s.Audit(ctx, a, "channel.update", "channel", c.ID, map[string]string{"name": c.Name, "kind": c.Kind})
 	return c, nil
 }
 
 // DeleteChannel removes a channel and its notification history.
 func (s *Service) DeleteChannel(ctx context.Context, a Actor, id int64) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return err
 	}
-	return s.Store.DeleteChannel(ctx, a.WorkspaceID, id)
+	if err := s.Store.DeleteChannel(ctx, a.WorkspaceID, id); err != nil {
+		return err
+	}
+	s.Audit(ctx, a, "channel.delete", "channel", id, nil)
+	return nil
 }
 
 // TestChannel sends a test message now and returns the recorded
 // notification with its attempt, so the user sees the outcome at once.
 func (s *Service) TestChannel(ctx context.Context, a Actor, id int64) (*alert.Notification, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return nil, err
 	}
 	c, err := s.Store.GetChannel(ctx, a.WorkspaceID, id)
@@ -200,7 +206,7 @@ func (s *Service) validateRule(ctx context.Context, r *alert.Rule) error {
 
 // CreateAlertRule adds a rule.
 func (s *Service) CreateAlertRule(ctx context.Context, a Actor, r alert.Rule) (*alert.Rule, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return nil, err
 	}
 	r.ID, r.WorkspaceID, r.CreatedAt = 0, a.WorkspaceID, s.Now()
@@ -211,13 +217,14 @@ func (s *Service) CreateAlertRule(ctx context.Context, a Actor, r alert.Rule) (*
 		return nil, err
 	}
 	s.Log.Info("alert rule created", "workspace_id", a.WorkspaceID, "rule_id", r.ID, "event", r.Event, "by", a.Login)
+	s.Audit(ctx, a, "alert_rule.create", "alert_rule", r.ID, map[string]any{"name": r.Name, "event": r.Event, "channels": r.ChannelIDs, "mode": r.Mode})
 	return &r, nil
 }
 
 // UpdateAlertRule replaces a rule's settings. Its open alerts stay open
 // and are re-judged at the next evaluation.
 func (s *Service) UpdateAlertRule(ctx context.Context, a Actor, id int64, r alert.Rule) (*alert.Rule, error) {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return nil, err
 	}
 	old, err := s.Store.GetAlertRule(ctx, a.WorkspaceID, id)
@@ -231,15 +238,20 @@ func (s *Service) UpdateAlertRule(ctx context.Context, a Actor, id int64, r aler
 	if err := s.Store.UpdateAlertRule(ctx, &r); err != nil {
 		return nil, err
 	}
+	s.Audit(ctx, a, "alert_rule.update", "alert_rule", r.ID, map[string]any{"name": r.Name, "event": r.Event, "enabled": r.Enabled, "channels": r.ChannelIDs, "mode": r.Mode})
 	return &r, nil
 }
 
 // DeleteAlertRule deletes a rule; its alerts are kept, resolved.
 func (s *Service) DeleteAlertRule(ctx context.Context, a Actor, id int64) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return err
 	}
-	return s.Store.DeleteAlertRule(ctx, a.WorkspaceID, id, s.Now())
+	if err := s.Store.DeleteAlertRule(ctx, a.WorkspaceID, id, s.Now()); err != nil {
+		return err
+	}
+	s.Audit(ctx, a, "alert_rule.delete", "alert_rule", id, nil)
+	return nil
 }
 
 // ListAlerts returns alerts, open first.
@@ -270,13 +282,17 @@ func (s *Service) AlertSettings(ctx context.Context, a Actor) (alert.Settings, e
 
 // SaveAlertSettings changes the workspace's SLA settings.
 func (s *Service) SaveAlertSettings(ctx context.Context, a Actor, set alert.Settings) error {
-	if err := a.requireWrite(); err != nil {
+	if err := a.Require(domain.PermSettings); err != nil {
 		return err
 	}
 	if err := set.Validate(); err != nil {
 		return err
 	}
-	return s.Store.SaveAlertSettings(ctx, a.WorkspaceID, set)
+	if err := s.Store.SaveAlertSettings(ctx, a.WorkspaceID, set); err != nil {
+		return err
+	}
+	s.Audit(ctx, a, "settings.alerts", "workspace", a.WorkspaceID, set)
+	return nil
 }
 
 // afterIngest queues an alert evaluation for each host whose report was

@@ -38,14 +38,14 @@ func (s *Service) SetMemberRole(ctx context.Context, a Actor, userID int64, role
 	if err := a.Require(domain.PermMembers); err != nil {
 		return err
 	}
-	if !domain.ValidRole(role) {
-		return domain.Errorf(domain.EINVALID, "role: must be admin, operator or viewer")
-	}
 	m, err := s.Store.GetMembership(ctx, a.WorkspaceID, userID)
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return domain.Errorf(domain.ENOTFOUND, "user %d is not a member of this workspace", userID)
 	} else if err != nil {
 		return err
+	}
+	if !domain.ValidRole(role) {
+		return domain.Errorf(domain.EINVALID, "role: must be admin, operator or viewer")
 	}
 	if m.Role == role {
 		return nil

@@ -90,6 +90,7 @@ type hostForm struct {
 	Port     string
 	Username string
 	Error    string
+	winrmForm
 }
 
 func (a *app) handleNewHost(w http.ResponseWriter, r *http.Request, rq *request) {
@@ -144,6 +145,11 @@ func (a *app) handleCreateHost(w http.ResponseWriter, r *http.Request, rq *reque
 		// credential and drop the username; say so instead.
 		f.Error = "password, private_key: give a password or a private key for this username, " +
 			"or leave the username empty to use the workspace default credentials"
+		a.renderHostForm(w, r, rq, http.StatusBadRequest, f)
+		return
+	}
+	if msg := f.readTransport(pf, &in); msg != "" {
+		f.Error = msg
 		a.renderHostForm(w, r, rq, http.StatusBadRequest, f)
 		return
 	}

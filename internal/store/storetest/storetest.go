@@ -67,6 +67,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Retention", testRetention},
 		{"SavedFilters", testSavedFilters},
 	}
+	tests = append(tests, []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"MembersAndWorkspaces", testMembersAndWorkspaces},
+		{"SessionsAndTokens", testSessionsAndTokens},
+		{"Invitations", testInvitations},
+		{"AuditLog", testAuditLog},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
