@@ -50,7 +50,10 @@ func MatchSystem(n *Note, sys *inventory.SAPSystem) *Match {
 	for _, c := range sys.Components {
 		installed[strings.ToUpper(c.Name)] = c
 	}
-	componentsKnown := sourceAvailable(sys, SourceComponents)
+	// Without the component list, an application server may run any
+	// ABAP or Java component; a system with only database or agent
+	// instances (a HANA system, a diagnostics agent) runs none of them.
+	componentsKnown := sourceAvailable(sys, SourceComponents) || !runsApplicationServer(sys)
 	var review *Match
 	setReview := func(m *Match) {
 		if review == nil {
@@ -119,6 +122,21 @@ func MatchSystem(n *Note, sys *inventory.SAPSystem) *Match {
 func finish(m *Match, n *Note, sys *inventory.SAPSystem) *Match {
 	m.Note, m.SID = n.Number, sys.SID
 	return m
+}
+
+// runsApplicationServer says whether the system has ABAP or Java
+// instances (or its instances are unknown, which cannot rule them out).
+func runsApplicationServer(sys *inventory.SAPSystem) bool {
+	if len(sys.Instances) == 0 {
+		return true
+	}
+	for _, in := range sys.Instances {
+		switch in.Type {
+		case "abap", "java", "ascs", "scs", "ers", "other":
+			return true
+		}
+	}
+	return false
 }
 
 func sourceAvailable(sys *inventory.SAPSystem, name string) bool {

@@ -38,6 +38,11 @@ func TestMatchSampleCatalogue(t *testing.T) {
 	old.SID = "OLD"
 	old.Components[0].Release, old.Components[1].Release = "702", "702"
 
+	// A HANA system: its component list is never read (no ABAP
+	// instance), and it needs none to be decided.
+	hana := inventory.SAPSystem{SID: "HDB", Instances: []inventory.SAPInstance{{Name: "HDB00", Number: "00", Type: "hana"}},
+		Components: []inventory.SAPComponent{{Name: "HDB", Release: "2.00", PatchLevel: "059"}},
+		Sources:    []inventory.SAPSource{{Name: SourceComponents, Available: false}}}
 	tests := []struct {
 		name    string
 		note    string
@@ -57,7 +62,9 @@ func TestMatchSampleCatalogue(t *testing.T) {
 		{"manual review: malformed record without CVSS or CVEs", "3747787", prd, ManualReview, "could not be parsed"},
 		{"manual review: component list unreadable", "3754659", blind, ManualReview, "software components could not be read"},
 		{"kernel notes still decided without the component list", "3692165", blind, Applies, "KRNL64UC 7.53"},
-		{"derived component absent means not installed", "3773304", blind, ManualReview, "CTS_UPLOAD_CLT"},
+		{"component list unreadable: any ABAP component is a review", "3773304", blind, ManualReview, "CTS_UPLOAD_CLT"},
+		{"HANA-only system runs no ABAP component", "3754659", hana, "", ""},
+		{"HANA-only system matches HANA notes", "3732522", hana, Applies, "HDB 2.00"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

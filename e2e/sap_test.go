@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	gssh "github.com/gliderlabs/ssh"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/vigil-project/vigil/internal/collect"
+)
+
+// sapHost is an SSH host emulating an SAP application server: commands
+// run with sh on this machine, and the SAP discovery command runs against
+// the constructed file tree in internal/collect/testdata/sap/root (an ABAP
+// system PRD with D00 and ASCS01, HANA HDB00, a transport directory) with
+// /usr/sap, /sapmnt, /sybase and /oracle moved under it. Nothing is
+// written anywhere: the probes only read.
+type sapHost struct {
+	port       int
+	sapRuns    atomic.Int64
+	otherExecs atomic.Int64
+}
+
+func startSAPHost(t *testing.T, user, password string) *sapHost {
+	t.Helper()
+	root, err := filepath.Abs("../internal/collect/testdata/sap/root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooted := strings.NewReplacer("/usr/sap", root+"/usr/sap", "/sapmnt/", root+"/sapmnt/", "/sybase/", root+"/sybase/", "/oracle/", root+"/oracle/").
+		Replace(collect.SAPCommand())
+	h := &sapHost{}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &gssh.Server{
+		Handler: func(s gssh.Session) {
+			cmd := s.RawCommand()
+			if cmd == collect.SAPCommand() {
+				h.sapRuns.Add(1)
+				cmd = rooted
+			} else {
+				h.otherExecs.Add(1)
+			}
+			c := exec.Command("sh", "-c", cmd)
+			c.Stdin, c.Stdout, c.Stderr = s, s, s.Stderr()
+			code := 0
+			if err := c.Run(); err != nil {
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else {
+					code = 127
+				}
+			}
+			_ = s.Exit(code)
+		},
+		PasswordHandler: func(ctx gssh.Context, pw string) bool {
+			return subtle.ConstantTimeCompare([]byte(ctx.User()), []byte(user)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
+		},
+	}
+	srv.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	h.port = ln.Addr().(*net.TCPAddr).Port
+	return h
+}
+
+// TestSAPEndToEnd: a workspace with SAP in scope, an SAP application
+// server over SSH, the sample SAP Security Notes catalogue imported with
+// the CLI → the agent's report carries the SAP systems and the server
+// matches the notes: confirmed matches, manual reviews with reasons.
+func TestSAPEndToEnd(t *testing.T) {
+	host := startSAPHost(t, "sapscan", "sap-e2e-pass")
+	srv := startServer(t, "")
+	agentKey := srv.admin(t, "agent-key", "--name", "sap-agent")
+	token := srv.admin(t, "api-token", "--name", "sap")
+
+	var scope map[string]bool
+	if code := srv.api(t, token, "PUT", "/api/v1/sap/scope", map[string]bool{"sap_in_scope": true}, &scope); code != 200 || !scope["sap_in_scope"] {
+		t.Fatalf("set SAP scope: %d %v", code, scope)
+	}
+	var out map[string]any
+	if code := srv.api(t, token, "POST", "/api/v1/hosts", map[string]any{"name": "sapprd01", "address": "127.0.0.1", "port": host.port,
+		"transport": "ssh", "username": "sapscan", "password": "sap-e2e-pass"}, &out); code != 201 {
+		t.Fatalf("add host: %d %v", code, out)
+	}
+	args := append([]string{"feeds", "import", "--sap", "../internal/vuln/sapnotes/testdata/notes_catalog.json.gz"}, srv.dbArgs()...)
+	if b, err := exec.Command(vigilBin, args...).CombinedOutput(); err != nil || !strings.Contains(string(b), "130 records, 130 changed, 0 skipped") {
+		t.Fatalf("feeds import --sap: %v\n%s", err, b)
+	}
+
+	spool := filepath.Join(t.TempDir(), "spool")
+	cfgFile := filepath.Join(t.TempDir(), "agent.yaml")
+	cfg := fmt.Sprintf("api_url: %s\napi_key: %s\nspool_dir: %s\nconnect_timeout: 5s\n", srv.url, agentKey, spool)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o := runAgent(t, cfgFile); !strings.Contains(o, "1 ok") {
+		t.Fatalf("agent output:\n%s", o)
+	}
+	if host.sapRuns.Load() != 1 {
+		t.Fatalf("SAP discovery ran %d times, want 1", host.sapRuns.Load())
+	}
+
+	var systems []struct {
+		SID      string `json:"sid"`
+		HostName string `json:"host_name"`
+		Kernel   *struct {
+			Release    string `json:"release"`
+			PatchLevel string `json:"patch_level"`
+		} `json:"kernel"`
+		Components []struct{ Name, Release string } `json:"components"`
+		Transport  *struct {
+			QueueDepth    int `json:"queue_depth"`
+			FailedImports int `json:"failed_imports"`
+		} `json:"transport"`
+		Sources []struct {
+			Name      string `json:"name"`
+			Available bool   `json:"available"`
+		} `json:"sources"`
+	}
+	if code := srv.api(t, token, "GET", "/api/v1/sap/systems", nil, &systems); code != 200 || len(systems) != 2 {
+		t.Fatalf("SAP systems: %d %+v", code, systems)
+	}
+	prd := systems[1]
+	if prd.SID != "PRD" || prd.HostName != "sapprd01" || prd.Kernel == nil || prd.Kernel.Release != "753" || prd.Kernel.PatchLevel != "1100" ||
+		prd.Transport == nil || prd.Transport.QueueDepth != 2 || prd.Transport.FailedImports != 1 || len(prd.Sources) != 6 {
+		t.Fatalf("PRD = %+v", prd)
+	}
+
+	type note struct {
+		Number   string   `json:"number"`
+		Status   string   `json:"status"`
+		Systems  []string `json:"systems"`
+		Findings []struct {
+			Verdict string `json:"verdict"`
+			Reason  string `json:"reason"`
+		} `json:"findings"`
+	}
+	notes := func(status string) map[string]note {
+		var ns []note
+		if code := srv.api(t, token, "GET", "/api/v1/sap/notes?status="+status, nil, &ns); code != 200 {
+			t.Fatalf("SAP notes %s: %d", status, code)
+		}
+		m := map[string]note{}
+		for _, n := range ns {
+			m[n.Number] = n
+		}
+		return m
+	}
+	unresolved := notes("unresolved")
+	for num, sys := range map[string]string{"3754659": "PRD on sapprd01", "3692165": "PRD on sapprd01", "3732522": "HDB on sapprd01"} {
+		n, ok := unresolved[num]
+		if !ok || len(n.Systems) != 1 || n.Systems[0] != sys || n.Findings[0].Verdict != "applies" {
+			t.Errorf("unresolved note %s = %+v, want on %s", num, n, sys)
+		}
+	}
+	if _, ok := unresolved["3724838"]; ok {
+		t.Error("3724838 (SAP_BASIS 751-816) matched an SAP_BASIS 750 system")
+	}
+	review := notes("manual_review")
+	if n, ok := review["3747367"]; !ok || !strings.Contains(n.Findings[len(n.Findings)-1].Reason, "KERNEL 7.53") {
+		t.Errorf("manual review 3747367 = %+v", n)
+	}
+	var bad map[string]any
+	if code := srv.api(t, token, "GET", "/api/v1/sap/notes?status=open", nil, &bad); code != 400 {
+		t.Errorf("bad status filter: %d", code)
+	}
+}
