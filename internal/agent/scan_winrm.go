@@ -70,7 +70,12 @@ func collectWindowsItems(ctx context.Context, r transport.Runner, reqs []invento
 	return out
 }
 
+// dialWinRM resolves the host's Vault references (as for SSH) and logs in.
 func (a *Agent) dialWinRM(ctx context.Context, h inventory.HostSpec) (*winrmx.Session, string, error) {
+	h, err := a.resolveHost(ctx, h)
+	if err != nil {
+		return nil, inventory.ErrKindCredential, err
+	}
 	sess, err := winrmx.Dial(ctx, h, winrmx.Options{Timeout: a.cfg.ConnectTimeout})
 	if err != nil {
 		kind := inventory.ErrKindUnreachable

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/transport"
 	"github.com/vigil-project/vigil/internal/transport/winrmx/wsmantest"
+	"github.com/vigil-project/vigil/internal/vaultref"
 )
 
 // windowsHost serves one recorded Windows host over WS-Management: each
@@ -212,5 +214,34 @@ func TestWinRMEndToEnd(t *testing.T) {
 	res := a.CheckHosts(context.Background(), []inventory.HostSpec{good, bad})
 	if !res[0].OK || res[0].Detail != "login ok (ntlm over https), PowerShell 5.1.20348.2849" || res[1].OK || !strings.Contains(res[1].Detail, "login refused") {
 		t.Errorf("check: %+v", res)
+	}
+}
+
+// A WinRM password may be a Vault reference, resolved at scan time like
+// SSH's; an unresolvable one fails the host with error_kind credential.
+func TestWinRMPasswordFromVault(t *testing.T) {
+	var reads atomic.Int64
+	addr := kvV1Vault(t, map[string]map[string]string{"hosts/win": {"password": "Corr3ct-Horse"}}, &reads)
+	_, srv := windowsHost(t, "server2019-de")
+	a := newTestAgent(t, http.NotFoundHandler())
+	a.cfg.ConnectTimeout, a.cfg.HostTimeout, a.cfg.ProbeTimeout, a.cfg.Concurrency = 5*time.Second, 30*time.Second, 10*time.Second, 2
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("hvs.agent-test\n"), 0o600)
+	a.cfg.Vault = &vaultref.Config{Address: addr, KVVersion: 1, Auth: vaultref.Auth{Method: vaultref.MethodToken, TokenFile: tokenFile}}
+	if err := a.cfg.Vault.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := winSpec(t, srv, "vault:kv/hosts/win#password")
+	rep := a.ScanHost(context.Background(), h)
+	if rep.Status != inventory.StatusOK || rep.System.OS.VersionID != "10.0.17763" || len(rep.System.Windows.Hotfixes) != 3 {
+		t.Fatalf("scan with a Vault password: %s %s %+v", rep.ErrorKind, rep.Error, rep.System.OS)
+	}
+	h.Credential.Password = "vault:kv/hosts/gone#password"
+	rep = a.ScanHost(context.Background(), h)
+	if rep.Status != inventory.StatusError || rep.ErrorKind != inventory.ErrKindCredential {
+		t.Fatalf("unresolvable reference: %s %s", rep.ErrorKind, rep.Error)
+	}
+	if h.Credential.Password != "vault:kv/hosts/gone#password" {
+		t.Error("the agent's copy of the config was changed")
 	}
 }
