@@ -75,6 +75,10 @@ type PrivilegedProbe struct {
 	Purpose string
 	// Command is exactly what the agent runs on the host.
 	Command string
+	// RootCommand is what sudo runs as root: Command without "sudo -n ".
+	// `sudo -n -l <RootCommand>` asks whether sudoers allows it without
+	// running it.
+	RootCommand string
 	// SudoersCommands are the sudoers command specifications that allow
 	// Command and nothing else, one per path the program has on the
 	// supported distributions.
@@ -86,7 +90,7 @@ type PrivilegedProbe struct {
 func PrivilegedProbes() []PrivilegedProbe {
 	out := make([]PrivilegedProbe, len(privilegedProbes))
 	for i, p := range privilegedProbes {
-		pp := PrivilegedProbe{Name: p.name, Purpose: p.purpose, Command: p.command()}
+		pp := PrivilegedProbe{Name: p.name, Purpose: p.purpose, Command: p.command(), RootCommand: p.program + " " + p.args}
 		for _, path := range p.paths {
 			pp.SudoersCommands = append(pp.SudoersCommands, path+" "+p.args)
 		}

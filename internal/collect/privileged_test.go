@@ -138,7 +138,10 @@ func TestPrivilegedProbesAreFixed(t *testing.T) {
 		if !strings.HasPrefix(p.Command, "sudo -n ") || strings.ContainsAny(p.Command, ";|&$`><*\n") {
 			t.Errorf("%s: command %q is not one fixed sudo -n command", p.Name, p.Command)
 		}
-		args := strings.SplitN(strings.TrimPrefix(p.Command, "sudo -n "), " ", 2)[1]
+		if p.Command != "sudo -n "+p.RootCommand {
+			t.Errorf("%s: command %q, root command %q", p.Name, p.Command, p.RootCommand)
+		}
+		args := strings.SplitN(p.RootCommand, " ", 2)[1]
 		for _, s := range p.SudoersCommands {
 			if !strings.HasPrefix(s, "/") || !strings.HasSuffix(s, " "+args) {
 				t.Errorf("%s: sudoers spec %q does not pin the command's arguments", p.Name, s)
