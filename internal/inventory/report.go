@@ -376,7 +376,7 @@ func (r *HostReport) Validate() error {
 			return bad(fmt.Sprintf("items[%d].kind", i), "unknown item kind %q", it.Kind)
 		}
 	}
-	return nil
+	return r.validateSAP()
 }
 
 func isIDSafe(s string) bool {

@@ -1,5 +1,7 @@
 package inventory
 
+import "fmt"
+
 // SAP inventory: what the SAP probes (collect/sap*.go) found on a host.
 // They run only when the host's workspace has SAP in scope (HostSpec.SAP),
 // and only read files and print versions; docs/sap.md lists every command.
@@ -113,4 +115,68 @@ func (r *HostReport) HasSAPScan() bool {
 		}
 	}
 	return false
+}
+
+// Limits on a report's SAP data: far above any real host (a host runs a
+// handful of systems), low enough that a broken agent cannot swamp the
+// server.
+const (
+	MaxSAPSystems    = 100
+	MaxSAPInstances  = 100
+	MaxSAPComponents = 2000
+	MaxSAPParams     = 2000
+)
+
+// validateSAP checks what the server keys on: every system has a SID of
+// SAP's form, once, and the lists stay within the limits.
+func (r *HostReport) validateSAP() error {
+	bad := func(field, format string, args ...any) error {
+		return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	if len(r.SAP) > MaxSAPSystems {
+		return bad("sap", "more than %d SAP systems", MaxSAPSystems)
+	}
+	seen := map[string]bool{}
+	for i, s := range r.SAP {
+		if !validSID(s.SID) {
+			return bad(fmt.Sprintf("sap[%d].sid", i), "%q is not an SAP system ID (three characters, a letter then letters or digits)", truncateID(s.SID))
+		}
+		if seen[s.SID] {
+			return bad(fmt.Sprintf("sap[%d].sid", i), "%s listed twice", s.SID)
+		}
+		seen[s.SID] = true
+		if len(s.Instances) > MaxSAPInstances {
+			return bad(fmt.Sprintf("sap[%d].instances", i), "more than %d instances", MaxSAPInstances)
+		}
+		if len(s.Components) > MaxSAPComponents {
+			return bad(fmt.Sprintf("sap[%d].components", i), "more than %d components", MaxSAPComponents)
+		}
+		n := len(s.Profile)
+		for _, in := range s.Instances {
+			n += len(in.Params)
+		}
+		if n > MaxSAPParams {
+			return bad(fmt.Sprintf("sap[%d].profile", i), "more than %d profile parameters", MaxSAPParams)
+		}
+	}
+	return nil
+}
+
+func validSID(s string) bool {
+	if len(s) != 3 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncateID(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "..."
+	}
+	return s
 }
