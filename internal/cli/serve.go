@@ -156,6 +156,11 @@ as a key in the --config YAML file (for example 'listen: :8443').`,
 			if syncEvery > 0 {
 				go scheduleFeedSync(ctx, b, &sf, f.dataDir, syncEvery)
 			}
+			// The settings page's "Sync feeds now" runs the same sync.
+			b.svc.SetFeedSyncer(func(ctx context.Context) error {
+				return syncFeeds(ctx, b, &sf, f.dataDir, &logWriter{log: b.log})
+			})
+			go b.svc.RunMaintenance(ctx) // rollups and retention, hourly
 			return serveHTTP(ctx, b, listen, tlsCert, tlsKey, secureCookies || tlsCert != "", cmd.OutOrStdout(), nil)
 		},
 	}

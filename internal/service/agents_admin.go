@@ -25,6 +25,10 @@ type dashState struct {
 	configs map[int64]*cachedConfig
 	// rollups marks workspaces with a rollup scheduled.
 	rollups map[int64]bool
+	// feedSync runs the online feed sync (set by the serve command) and
+	// sync is the state of the manual run.
+	feedSync func(ctx context.Context) error
+	sync     feedSyncRun
 }
 
 type cachedConfig struct {

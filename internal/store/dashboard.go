@@ -52,6 +52,11 @@ type Dashboard interface {
 	// historyBefore; a zero time keeps everything of that kind.
 	SweepRetention(ctx context.Context, workspaceID int64, snapshotsBefore, historyBefore time.Time) (RetentionResult, error)
 
+	// AddStaticMembers adds hosts to a group's static members (hosts
+	// already members stay; hosts of other workspaces are ignored) and
+	// returns how many were added.
+	AddStaticMembers(ctx context.Context, workspaceID, groupID int64, hostIDs []int64) (int, error)
+
 	// WorkspaceIDs lists every workspace, for background jobs that visit
 	// each (rollups, retention).
 	WorkspaceIDs(ctx context.Context) ([]int64, error)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/httpx"
-	"github.com/vigil-project/vigil/internal/store"
 )
 
 // maxQueryLen bounds search boxes; longer input is cut, not refused.
@@ -27,59 +26,6 @@ func truncateBytes(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-type hostsPage struct {
-	Query      string
-	Rows       []hostRow
-	Interval   string
-	NoAgents   bool
-	NoDefault  bool
-	StaleCount int
-	ErrorCount int
-}
-
-func (a *app) handleHosts(w http.ResponseWriter, r *http.Request, rq *request) {
-	ctx := r.Context()
-	q := query(r)
-	ws, err := a.svc.Store.GetWorkspace(ctx, rq.Actor.WorkspaceID)
-	if err != nil {
-		a.serverError(w, r, rq, "get workspace", err)
-		return
-	}
-	hosts, err := a.svc.ListHosts(ctx, *rq.Actor, store.HostFilter{Query: q})
-	if err != nil {
-		a.serverError(w, r, rq, "list hosts", err)
-		return
-	}
-	now, every := a.svc.Now(), ws.Schedule.Interval()
-	p := hostsPage{Query: q, Rows: make([]hostRow, 0, len(hosts)), Interval: interval(every)}
-	for i := range hosts {
-		row := newHostRow(&hosts[i], now, every)
-		if row.Stale {
-			p.StaleCount++
-		}
-		if row.Status == statusError {
-			p.ErrorCount++
-		}
-		p.Rows = append(p.Rows, row)
-	}
-	if len(hosts) == 0 && q == "" {
-		// The empty state says what is missing before scans can happen.
-		agents, err := a.svc.ListAgents(ctx, *rq.Actor)
-		if err != nil {
-			a.serverError(w, r, rq, "list agents", err)
-			return
-		}
-		p.NoAgents = len(agents) == 0
-		_, err = a.svc.Store.GetDefaultCredential(ctx, rq.Actor.WorkspaceID)
-		if err != nil && !isNotFound(err) {
-			a.serverError(w, r, rq, "get default credential", err)
-			return
-		}
-		p.NoDefault = isNotFound(err)
-	}
-	a.render(w, r, http.StatusOK, "hosts", pageData{Title: "Hosts", Nav: "hosts", Req: rq, Data: p})
 }
 
 // hostForm is the add-host form as the user filled it. Secrets are not

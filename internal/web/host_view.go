@@ -33,6 +33,9 @@ type hostPage struct {
 	SnapshotLimit int
 	Vulns         hostVulns
 	Compliance    hostCompliance
+	// Extra is hardware, network, file systems, ports, raw facts and probe
+	// timings (host_tabs_view.go).
+	Extra hostExtras
 	// Windows is the Windows section, for Windows hosts (host_win.go).
 	Windows *windowsView
 }
@@ -145,6 +148,9 @@ func (a *app) hostPage(r *http.Request, rq *request, h *domain.Host) (*hostPage,
 			row.Error = truncate(row.ErrorFull, 90)
 		}
 		p.Snapshots = append(p.Snapshots, row)
+	}
+	if p.Extra, err = a.hostExtrasFor(ctx, rq, h, snap, snaps, now); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

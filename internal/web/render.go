@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,7 +107,7 @@ func loadTemplates(as *assets) (*templates, error) {
 		return nil, fmt.Errorf("web: parse templates: %w", err)
 	}
 	t := &templates{pages: map[string]*template.Template{}}
-	for _, name := range pageFiles {
+	for _, name := range slices.Concat(pageFiles, dashPages) {
 		c, err := base.Clone()
 		if err != nil {
 			return nil, err

@@ -18,7 +18,7 @@ func TestLoggedOut(t *testing.T) {
 		location string
 		hxRedir  string
 	}{
-		{"root goes to hosts", req{path: "/"}, http.StatusSeeOther, "/hosts", ""},
+		{"root goes to the dashboard", req{path: "/"}, http.StatusSeeOther, "/dashboard", ""},
 		{"hosts needs login", req{path: "/hosts"}, http.StatusSeeOther, "/login", ""},
 		{"next keeps the path and query", req{path: "/hosts/7?q=ssl"}, http.StatusSeeOther, "/login?next=%2Fhosts%2F7%3Fq%3Dssl", ""},
 		{"settings needs login", req{path: "/settings/credentials"}, http.StatusSeeOther, "/login?next=%2Fsettings%2Fcredentials", ""},

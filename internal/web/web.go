@@ -83,8 +83,9 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /logout", a.user(a.handleLogout))
 
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/hosts", http.StatusSeeOther)
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	})
+	a.dashboardRoutes(m)
 	m.Handle("GET /hosts", a.user(a.handleHosts))
 	m.Handle("GET /hosts/new", a.user(a.handleNewHost))
 	m.Handle("POST /hosts", a.user(a.handleCreateHost))

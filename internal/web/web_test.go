@@ -20,6 +20,11 @@ func (failingStore) ListHosts(context.Context, int64, store.HostFilter) ([]domai
 	return nil, errors.New("database is on fire")
 }
 
+// HostTable is what the hosts page reads.
+func (failingStore) HostTable(context.Context, int64, store.HostTableFilter) ([]store.HostTableRow, int, error) {
+	return nil, 0, errors.New("database is on fire")
+}
+
 func TestServerError(t *testing.T) {
 	e := newEnv(t)
 	s := e.session(e.admin)
@@ -35,8 +40,8 @@ func TestStaticAssets(t *testing.T) {
 	e := newEnv(t)
 	body := e.get(session{}, "/login", http.StatusOK)
 	urls := regexp.MustCompile(`/static/[a-z.]+\?v=[0-9a-f]{16}`).FindAllString(body, -1)
-	if len(urls) != 3 {
-		t.Fatalf("asset URLs %q, want app.css, htmx.min.js and app.js", urls)
+	if len(urls) != 4 {
+		t.Fatalf("asset URLs %q, want app.css, dash.css, htmx.min.js and app.js", urls)
 	}
 	for _, u := range urls {
 		w := e.do(req{path: u})

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 
 	"time"
 
@@ -156,4 +157,37 @@ func (db *DB) DeleteFilter(ctx context.Context, workspaceID, id int64) error {
 func (db *DB) WorkspaceIDs(ctx context.Context) ([]int64, error) {
 	ids, err := db.idsTx(ctx, db.pool, `SELECT id FROM workspaces ORDER BY id`)
 	return ids, wrap("workspace ids", err)
+}
+
+// AddStaticMembers implements store.Dashboard.
+func (db *DB) AddStaticMembers(ctx context.Context, workspaceID, groupID int64, hostIDs []int64) (int, error) {
+	var added int
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := db.queryRow(ctx, tx, `SELECT 1 FROM host_groups WHERE id = ? AND workspace_id = ?`, groupID, workspaceID).Scan(&one); err != nil {
+			return notFound(err, "group %d not found", groupID)
+		}
+		for len(hostIDs) > 0 {
+			n := min(len(hostIDs), 500)
+			args := []any{groupID, workspaceID}
+			for _, id := range hostIDs[:n] {
+				args = append(args, id)
+			}
+			hostIDs = hostIDs[n:]
+			res, err := db.exec(ctx, tx,
+				`INSERT INTO group_members (workspace_id, group_id, host_id, static)
+				 SELECT h.workspace_id, ?, h.id, TRUE FROM hosts h WHERE h.workspace_id = ? AND h.id IN (`+placeholders(n)+`)
+				 ON CONFLICT DO NOTHING`, args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			added += int(k)
+		}
+		return nil
+	})
+	return added, wrap("add static members", err)
 }

@@ -139,6 +139,24 @@ func testHostTable(t *testing.T, s store.Store) {
 	_, _, err = s.HostTable(context.Background(), fx.ws, store.HostTableFilter{Severity: "severe"})
 	wantCode(t, err, domain.EINVALID)
 
+	g := &domain.Group{WorkspaceID: fx.ws, Name: unique("g")}
+	must(t, s.CreateGroup(context.Background(), g))
+	added, err := s.AddStaticMembers(context.Background(), fx.ws, g.ID, []int64{fx.ok, fx.stale})
+	must(t, err)
+	again, err := s.AddStaticMembers(context.Background(), fx.ws, g.ID, []int64{fx.ok, fx.never})
+	must(t, err)
+	if added != 2 || again != 1 {
+		t.Errorf("added %d then %d static members, want 2 then 1", added, again)
+	}
+	otherHost := newHost(t, s, fx.other, unique("x")).ID
+	if n, err := s.AddStaticMembers(context.Background(), fx.ws, g.ID, []int64{otherHost}); err != nil || n != 0 {
+		t.Errorf("another workspace's host added: %d, %v", n, err)
+	}
+	_, err = s.AddStaticMembers(context.Background(), fx.other, g.ID, []int64{otherHost})
+	wantCode(t, err, domain.ENOTFOUND)
+	got, _ = fx.table(t, s, store.HostTableFilter{GroupID: g.ID})
+	wantIDs(t, "group members", got, fx.ok, fx.stale, fx.never)
+
 	fc, err := s.HostFacets(context.Background(), fx.ws)
 	must(t, err)
 	if len(fc.OS) != 2 || fc.OS[0].VersionID != "11" || fc.OS[1].Hosts != 3 {
