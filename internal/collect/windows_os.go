@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/compliance"
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
@@ -36,6 +37,11 @@ $k=Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
 		w := win(rep)
 		w.Edition, w.DisplayVersion, w.InstallationType = o.Edition, o.DisplayVersion, o.InstallationType
 		w.Build, w.UBR, w.InstallDate, w.Domain, w.PartOfDomain = o.Build, o.UBR, o.InstallDate, o.Domain, o.PartOfDomain
+		// As for Linux (osrelease.go): the end of support from the table
+		// the compliance checks use, by Server/client/Enterprise.
+		if d, ok := compliance.EOLDate(compliance.WindowsEOLID(&rep.System), o.OS.VersionID); ok {
+			rep.System.OS.EOLDate = d.Format(time.DateOnly)
+		}
 		return nil
 	},
 }

@@ -100,17 +100,18 @@ func TestScanWindowsRecorded(t *testing.T) {
 		virt, cloud   string
 		ifaces, disks int
 		uptimeDays    int
+		eol           string
 	}{
 		{"server2022", inventory.OS{Family: "windows", ID: "windows", VersionID: "10.0.20348", Name: "Microsoft Windows Server 2022 Datacenter",
 			PrettyName: "Microsoft Windows Server 2022 Datacenter 21H2 (build 20348.4405)", Codename: "21H2", Source: "Win32_OperatingSystem"},
 			"10.0.20348.4405", "web01", 11,
 			inventory.Package{Name: "7-Zip 24.09 (x64)", Version: "24.09", Arch: "x64", Vendor: "Igor Pavlov", Ecosystem: "windows"},
-			4, "KB5068787", date(2026, 11, 12), "microsoft", "azure", 1, 2, 14},
+			4, "KB5068787", date(2026, 11, 12), "microsoft", "azure", 1, 2, 14, "2031-10-14"},
 		{"server2019-de", inventory.OS{Family: "windows", ID: "windows", VersionID: "10.0.17763", Name: "Microsoft Windows Server 2019 Standard",
 			PrettyName: "Microsoft Windows Server 2019 Standard 1809 (build 17763.5936)", Codename: "1809", Source: "Win32_OperatingSystem"},
 			"10.0.17763.5936", "fs-muenchen-01", 10,
 			inventory.Package{Name: "7-Zip 19.00 (x64)", Version: "19.00", Arch: "x64", Vendor: "Igor Pavlov", Ecosystem: "windows"},
-			3, "KB5034768", date(2026, 5, 20), "vmware", "on-prem", 1, 1, 178},
+			3, "KB5034768", date(2026, 5, 20), "vmware", "on-prem", 1, 1, 178, "2029-01-09"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
@@ -128,6 +129,7 @@ func TestScanWindowsRecorded(t *testing.T) {
 				t.Errorf("%d probe results for %d probes", len(rep.Probes), len(windowsProbes))
 			}
 			sys := rep.System
+			tc.os.EOLDate = tc.eol
 			if !reflect.DeepEqual(sys.OS, tc.os) {
 				t.Errorf("os %+v\nwant %+v", sys.OS, tc.os)
 			}

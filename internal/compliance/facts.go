@@ -74,7 +74,7 @@ func Facts(r *inventory.HostReport, extra Extra) map[string]any {
 	}
 	eolID := sys.OS.ID
 	if sys.OS.Family == inventory.OSFamilyWindows {
-		eolID = windowsEOLID(sys)
+		eolID = WindowsEOLID(sys)
 	}
 	if d, ok := EOLDate(eolID, sys.OS.VersionID); ok {
 		osFacts["eol_date"] = d

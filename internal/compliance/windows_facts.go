@@ -8,10 +8,10 @@ import (
 	"github.com/vigil-project/vigil/internal/inventory"
 )
 
-// windowsEOLID is the eol.csv ID of a Windows host: Server and client
+// WindowsEOLID is the eol.csv ID of a Windows host: Server and client
 // releases share build numbers (10.0.26100 is Server 2025 and Windows 11
 // 24H2) and Enterprise editions of a client release are supported longer.
-func windowsEOLID(sys *inventory.System) string {
+func WindowsEOLID(sys *inventory.System) string {
 	w := sys.Windows
 	if w == nil {
 		return sys.OS.ID
