@@ -30,6 +30,8 @@ func newFeedsCmd() *cobra.Command {
   NVD    CVE descriptions and CVSS scores
   KEV    CISA's catalogue of vulnerabilities exploited in the wild
   EPSS   the probability that a CVE is exploited in the next 30 days
+  SAP    SAP Security Notes, for workspaces with SAP in scope (docs/sap.md):
+         imported with --sap, synced only from a --sap-url you configure
 
 'vigil feeds import' reads files (for air-gapped sites); 'vigil feeds sync'
 downloads from the publishers; 'vigil feeds status' shows what each feed
