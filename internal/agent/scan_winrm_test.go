@@ -29,7 +29,7 @@ import (
 // windowsHost serves one recorded Windows host over WS-Management: each
 // encoded PowerShell probe is answered with testdata/windows/<host>/<probe>.json
 // of package collect.
-func windowsHost(t *testing.T, host string) (*wsmantest.Server, *httptest.Server) {
+func windowsHost(t testing.TB, host string) (*wsmantest.Server, *httptest.Server) {
 	t.Helper()
 	dir := filepath.Join("..", "collect", "testdata", "windows", host)
 	s := &wsmantest.Server{
@@ -55,7 +55,7 @@ func windowsHost(t *testing.T, host string) (*wsmantest.Server, *httptest.Server
 	return s, srv
 }
 
-func winSpec(t *testing.T, srv *httptest.Server, password string) inventory.HostSpec {
+func winSpec(t testing.TB, srv *httptest.Server, password string) inventory.HostSpec {
 	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	p, _ := strconv.Atoi(port)
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
@@ -243,5 +243,28 @@ func TestWinRMPasswordFromVault(t *testing.T) {
 	}
 	if h.Credential.Password != "vault:kv/hosts/gone#password" {
 		t.Error("the agent's copy of the config was changed")
+	}
+}
+
+// BenchmarkWinRMScanHost scans the recorded Server 2022 once per iteration
+// over NTLM and HTTPS against the in-process WS-Management server: login,
+// 15 probes and 11 items, each a Command/Receive/Signal exchange.
+func BenchmarkWinRMScanHost(b *testing.B) {
+	_, srv := windowsHost(b, "server2022")
+	cfg := &Config{APIURL: "http://127.0.0.1:1", APIKey: "vga_test", SpoolDir: b.TempDir(), Concurrency: 1,
+		HostTimeout: 30 * time.Second, ProbeTimeout: 10 * time.Second, ConnectTimeout: 5 * time.Second}
+	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := winSpec(b, srv, "Corr3ct-Horse")
+	for _, name := range []string{"win_defender", "win_reboot_pending", "win_services", "win_admins", "win_accounts", "win_password_policy", "win_smb", "win_rdp", "win_auto_updates"} {
+		h.Items = append(h.Items, inventory.ItemRequest{Kind: inventory.ItemProbe, Name: name})
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if rep := a.ScanHost(context.Background(), h); rep.Status != inventory.StatusOK {
+			b.Fatal(rep.Error)
+		}
 	}
 }
