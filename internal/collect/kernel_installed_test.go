@@ -14,8 +14,11 @@ func TestKernelFromPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := kernelFromPackages(rpms, "3.10.0-862.el7.x86_64"); got != "3.10.0-862.2.3.el7.x86_64" {
-		t.Errorf("rpm: newest = %q", got)
+	if got, newer := kernelFromPackages(rpms, "3.10.0-862.el7.x86_64"); got != "3.10.0-862.2.3.el7.x86_64" || !newer {
+		t.Errorf("rpm: newest = %q, newer %v", got, newer)
+	}
+	if got, newer := kernelFromPackages(rpms, "3.10.0-862.2.3.el7.x86_64"); got != "3.10.0-862.2.3.el7.x86_64" || newer {
+		t.Errorf("rpm, running the newest: %q, newer %v", got, newer)
 	}
 	debs := []inventory.Package{ // constructed: Debian's kernel package names
 		{Name: "linux-image-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
@@ -23,8 +26,8 @@ func TestKernelFromPackages(t *testing.T) {
 		{Name: "linux-image-6.1.0-18-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
 		{Name: "linux-image-6.1.0-18-cloud-amd64", Version: "6.1.76-1", Ecosystem: "deb"},
 	}
-	if got := kernelFromPackages(debs, "6.1.0-17-amd64"); got != "6.1.0-18-amd64" {
-		t.Errorf("deb: newest = %q", got)
+	if got, newer := kernelFromPackages(debs, "6.1.0-17-amd64"); got != "6.1.0-18-amd64" || !newer {
+		t.Errorf("deb: newest = %q, newer %v", got, newer)
 	}
 	rep := inventory.HostReport{Packages: debs}
 	rep.System.Kernel.Release = "6.1.0-17-amd64"
@@ -32,7 +35,7 @@ func TestKernelFromPackages(t *testing.T) {
 	if !rep.System.Kernel.RebootRequired || rep.System.Kernel.NewestInstalled != "6.1.0-18-amd64" {
 		t.Errorf("kernel = %+v", rep.System.Kernel)
 	}
-	if got := kernelFromPackages(debs, "6.1.0-18-cloud-amd64"); got != "6.1.0-18-cloud-amd64" {
-		t.Errorf("cloud flavour: %q", got)
+	if got, newer := kernelFromPackages(debs, "6.1.0-18-cloud-amd64"); got != "6.1.0-18-cloud-amd64" || newer {
+		t.Errorf("cloud flavour: %q, newer %v", got, newer)
 	}
 }
