@@ -34,49 +34,53 @@ var kernelInstalledProbe = Probe{
 // running one are left out; rpm kernels compare in rpm's order (862.2.3.el7
 // after 862.el7), Debian's by the ABI number in their names.
 func kernelFromPackages(pkgs []inventory.Package, running string) (newest string, newer bool) {
-	rpmCmp := version.RPM{}
-	var newestEVR string
 	for _, p := range pkgs {
+		var rel string
 		switch {
 		case p.Ecosystem == inventory.EcosystemDeb && strings.HasPrefix(p.Name, "linux-image-"):
-			rel := strings.TrimPrefix(p.Name, "linux-image-")
-			if rel == "" || rel[0] < '0' || rel[0] > '9' || kernelFlavour(rel) != kernelFlavour(running) {
+			rel = strings.TrimPrefix(p.Name, "linux-image-")
+			if rel == "" || rel[0] < '0' || rel[0] > '9' {
 				continue // linux-image-amd64 and other meta-packages
 			}
-			if newest == "" || compareVersions(rel, newest) > 0 {
-				newest = rel
-			}
-		case p.Ecosystem == inventory.EcosystemRPM && (p.Name == "kernel" || p.Name == "kernel-core") && p.Release != "":
-			rel := p.Version + "-" + p.Release
-			if p.Arch != "" {
-				rel += "." + p.Arch
-			}
-			if kernelFlavour(rel) != kernelFlavour(running) {
-				continue
-			}
-			evr := p.Version + "-" + p.Release
-			if c, err := rpmCmp.Compare(evr, newestEVR); newest == "" || err == nil && c > 0 {
-				newest, newestEVR = rel, evr
-			}
+		case p.Ecosystem == inventory.EcosystemRPM && (p.Name == "kernel" || p.Name == "kernel-core") && p.Release != "" && p.Arch != "":
+			rel = p.Version + "-" + p.Release + "." + p.Arch
+		default:
+			continue
+		}
+		if kernelFlavour(rel) == kernelFlavour(running) && (newest == "" || compareKernels(rel, newest) > 0) {
+			newest = rel
 		}
 	}
-	if newest == "" {
-		return "", false
-	}
-	if newestEVR != "" {
-		// uname -r of an rpm kernel is version-release.arch, with
-		// "+debug" and the like after it.
-		run, _, _ := strings.Cut(running, "+")
-		if i := strings.LastIndexByte(run, '.'); i > 0 && rpmArches[run[i+1:]] {
-			run = run[:i]
-		}
-		c, err := rpmCmp.Compare(newestEVR, run)
-		return newest, err == nil && c > 0
-	}
-	return newest, compareVersions(newest, running) > 0
+	return newest, newest != "" && compareKernels(newest, running) > 0
 }
 
 var rpmArches = map[string]bool{"x86_64": true, "aarch64": true, "ppc64le": true, "s390x": true, "i686": true, "armv7hl": true}
+
+// rpmKernelEVR returns the version-release of an rpm kernel's release as
+// uname -r prints it ("3.10.0-862.2.3.el7.x86_64", "5.14.0-503.el9.x86_64+debug"),
+// or ok false for a release without an rpm architecture suffix.
+func rpmKernelEVR(release string) (evr string, ok bool) {
+	r, _, _ := strings.Cut(release, "+")
+	i := strings.LastIndexByte(r, '.')
+	if i <= 0 || !rpmArches[r[i+1:]] {
+		return "", false
+	}
+	return r[:i], true
+}
+
+// compareKernels orders kernel releases: rpm kernels in rpm's order
+// (3.10.0-862.2.3.el7 after 3.10.0-862.el7, which sort -V gets wrong), the
+// others (Debian's and Ubuntu's ABI numbers, Alpine's) like sort -V.
+func compareKernels(a, b string) int {
+	ea, okA := rpmKernelEVR(a)
+	eb, okB := rpmKernelEVR(b)
+	if okA && okB {
+		if c, err := (version.RPM{}).Compare(ea, eb); err == nil {
+			return c
+		}
+	}
+	return compareVersions(a, b)
+}
 
 // finishKernel fills the newest installed kernel from the packages when the
 // kernel_installed probe found none.

@@ -39,3 +39,19 @@ func TestKernelFromPackages(t *testing.T) {
 		t.Errorf("cloud flavour: %q, newer %v", got, newer)
 	}
 }
+
+// /boot of a RHEL 7 host after an update (constructed from the ohai sample's
+// two kernel packages): sort -V would put 862.el7 last.
+func TestRebootRequiredRPMKernels(t *testing.T) {
+	out := "running 3.10.0-862.el7.x86_64\nboot 3.10.0-862.2.3.el7.x86_64\nboot 3.10.0-862.el7.x86_64\nboot 0-rescue-3d1219c7c4c5404aaa1f6d2a48adfda4\n"
+	r, err := ParseRebootRequired([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NewestInstalled != "3.10.0-862.2.3.el7.x86_64" || !r.Required {
+		t.Errorf("got %+v", r)
+	}
+	if compareKernels("5.14.0-503.el9.x86_64+debug", "5.14.0-427.el9.x86_64+debug") <= 0 {
+		t.Error("debug kernels out of order")
+	}
+}

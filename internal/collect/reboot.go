@@ -25,7 +25,8 @@ const rebootCommand = `echo "running $(uname -r)"; ` +
 // left out), or when /boot names none by version (Alpine's vmlinuz-lts) the
 // /lib/modules directories. Only kernels of the running kernel's flavour
 // (amd64, cloud-amd64, generic, lts, +debug) are compared when there are
-// any. Versions are compared like sort -V. A package update that keeps the
+// any. Versions are compared like sort -V, rpm kernels (with an
+// architecture suffix) in rpm's order. A package update that keeps the
 // kernel's version string is seen only through the flag file.
 var rebootRequiredItem = itemProbe{
 	name:    "reboot_required",
@@ -77,7 +78,7 @@ func ParseRebootRequired(out []byte) (RebootRequired, error) {
 	} else if len(modules) > 0 {
 		r.Installed = modules
 	}
-	sort.Slice(r.Installed, func(i, j int) bool { return compareVersions(r.Installed[i], r.Installed[j]) < 0 })
+	sort.Slice(r.Installed, func(i, j int) bool { return compareKernels(r.Installed[i], r.Installed[j]) < 0 })
 	r.Installed = dedupSorted(r.Installed)
 	var same []string
 	for _, k := range r.Installed {
@@ -91,7 +92,7 @@ func ParseRebootRequired(out []byte) (RebootRequired, error) {
 	if len(same) > 0 {
 		r.NewestInstalled = same[len(same)-1]
 	}
-	r.Required = r.FlagFile || r.NewestInstalled != "" && compareVersions(r.NewestInstalled, r.Running) > 0
+	r.Required = r.FlagFile || r.NewestInstalled != "" && compareKernels(r.NewestInstalled, r.Running) > 0
 	return r, nil
 }
 
