@@ -74,6 +74,12 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 					return nil, fmt.Errorf("pin jump host key of host %d: %w", r.HostID, err)
 				}
 			}
+			if r.HostKey != "" || r.JumpHostKey != "" {
+				// A key pinned on first use must reach the agent on its
+				// next poll, not after the config cache expires: until
+				// then the agent would trust whatever key it is shown.
+				s.forgetAgentConfig(ag.ID)
+			}
 		}
 		s.Log.Debug("report ingested", "workspace_id", ag.WorkspaceID, "agent_id", ag.ID, "host_id", r.HostID,
 			"report_id", r.ReportID, "status", r.Status, "packages", len(r.Packages), "duplicate", dup)
