@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/vigil-project/vigil/internal/collect"
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/transport"
 	"github.com/vigil-project/vigil/internal/transport/sshx"
@@ -104,12 +105,17 @@ func (a *Agent) dialSSH(ctx context.Context, h inventory.HostSpec) (*sshx.Sessio
 // that allow sudo.
 type PrivilegedProbe struct {
 	Name    string
-	Command string // as run after "sudo -n"
+	Command string // what sudo runs as root (without "sudo -n")
 }
 
-// privilegedProbes lists them; it is the collection package's list
-// (collect.PrivilegedProbes) once that exists.
-var privilegedProbes = func() []PrivilegedProbe { return nil }
+// privilegedProbes lists them; a variable so tests can give their own.
+var privilegedProbes = func() []PrivilegedProbe {
+	var out []PrivilegedProbe
+	for _, p := range collect.PrivilegedProbes() {
+		out = append(out, PrivilegedProbe{Name: p.Name, Command: p.RootCommand})
+	}
+	return out
+}
 
 // checkSudo tells which privileged probes sudo would refuse on this host:
 // least-privilege discovery for 'vigil agent check'. It never prompts:
@@ -120,7 +126,7 @@ func checkSudo(ctx context.Context, r transport.Runner) string {
 	}
 	probes := privilegedProbes()
 	if len(probes) == 0 {
-		return "sudo: denied (sudo -n true failed: needs NOPASSWD in sudoers; see docs/ssh.md)"
+		return "sudo: denied (sudo -n true failed: needs NOPASSWD in sudoers; see docs/privileges.md)"
 	}
 	// Without blanket NOPASSWD, sudoers may still allow each probe's
 	// command: `sudo -n -l <command>` says so without running it.
