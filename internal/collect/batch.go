@@ -87,6 +87,11 @@ func runBatch(ctx context.Context, r transport.Runner, cmds []batchCmd, limit ti
 			return runEach(ctx, r, cmds, res)
 		}
 	}
+	// No command may outlive the host's own deadline: a probe stopped by
+	// timeout still reports, one cut off with the session does not.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < limit {
+		limit = time.Until(dl)
+	}
 	nonce := newNonce()
 	out, err := r.Run(ctx, buildBatch(nonce, limit, cmds))
 	var exit *transport.ExitError

@@ -158,3 +158,21 @@ func TestScanRoundTrips(t *testing.T) {
 		t.Errorf("items: %d execs for %d items, want 1", ir.execs, len(res))
 	}
 }
+
+// The per-command limit never outlives the host's deadline.
+func TestBatchLimitFollowsDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := runBatch(ctx, local.Runner{}, []batchCmd{{"slow", "sleep 10"}, {"after", "echo ok"}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exit *transport.ExitError
+	if !errors.As(res[0].err, &exit) || exit.Code != 124 || string(res[1].out) != "ok\n" {
+		t.Errorf("results %+v %+v", res[0], res[1])
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
