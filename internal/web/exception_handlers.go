@@ -260,18 +260,19 @@ func (a *app) handleCreateException(w http.ResponseWriter, r *http.Request, rq *
 			in.GroupID = f.GroupID
 		}
 		e, err := a.svc.CreateException(r.Context(), *rq.Actor, in)
-		switch domain.ErrorCode(err) {
-		case "":
+		code := domain.ErrorCode(err)
+		switch {
+		case err == nil:
 			dest := exceptionURL(e.ID) + "?created=1"
 			if f.Back != "" {
 				dest = f.Back
 			}
 			http.Redirect(w, r, dest, http.StatusSeeOther)
 			return
-		case domain.EFORBIDDEN:
+		case code == domain.EFORBIDDEN:
 			a.forbidden(w, r, rq)
 			return
-		case domain.EINTERNAL:
+		case code == domain.EINTERNAL:
 			a.serverError(w, r, rq, "create exception", err)
 			return
 		}
@@ -360,17 +361,17 @@ func (a *app) handleUpdateException(w http.ResponseWriter, r *http.Request, rq *
 			msg = "reason: required"
 		} else {
 			_, err := a.svc.UpdateException(r.Context(), *rq.Actor, id, in)
-			switch domain.ErrorCode(err) {
-			case "":
+			switch code := domain.ErrorCode(err); {
+			case err == nil:
 				http.Redirect(w, r, exceptionURL(id)+"?saved=1", http.StatusSeeOther)
 				return
-			case domain.ENOTFOUND:
+			case code == domain.ENOTFOUND:
 				a.notFound(w, r, rq)
 				return
-			case domain.EFORBIDDEN:
+			case code == domain.EFORBIDDEN:
 				a.forbidden(w, r, rq)
 				return
-			case domain.EINTERNAL:
+			case code == domain.EINTERNAL:
 				a.serverError(w, r, rq, "update exception", err)
 				return
 			}
@@ -400,12 +401,12 @@ func (a *app) handleRevokeException(w http.ResponseWriter, r *http.Request, rq *
 		return
 	}
 	_, err := a.svc.RevokeException(r.Context(), *rq.Actor, id)
-	switch domain.ErrorCode(err) {
-	case "", domain.ECONFLICT: // already revoked: the page says so
+	switch code := domain.ErrorCode(err); {
+	case err == nil, code == domain.ECONFLICT: // already revoked: the page says so
 		http.Redirect(w, r, exceptionURL(id)+"?revoked=1", http.StatusSeeOther)
-	case domain.ENOTFOUND:
+	case code == domain.ENOTFOUND:
 		a.notFound(w, r, rq)
-	case domain.EFORBIDDEN:
+	case code == domain.EFORBIDDEN:
 		a.forbidden(w, r, rq)
 	default:
 		a.serverError(w, r, rq, "revoke exception", err)

@@ -191,17 +191,18 @@ func executiveSummary(rep *service.GroupReport, p *reportPage) []string {
 				nplural(t.Hosts, "host", "hosts"), nplural(len(t.Vulns), "vulnerability", "vulnerabilities"), fix))
 		}
 	}
-	if rep.ExceptedCount > 0 || len(rep.Exceptions) > 0 {
-		out = append(out, fmt.Sprintf("%s covered by %s in force.",
-			nplural(rep.ExceptedCount, "finding is", "findings are"), nplural(len(rep.Exceptions), "exception", "exceptions")))
+	if len(rep.Exceptions) > 0 {
+		out = append(out, fmt.Sprintf("%s in force %s %s and %s.", nplural(len(rep.Exceptions), "exception", "exceptions"),
+			plural(len(rep.Exceptions), "covers", "cover"), nplural(rep.ExceptedCount, "open finding", "open findings"),
+			nplural(p.Excepts, "failing check result", "failing check results")))
 	}
 	if p.Score.Set {
 		s = fmt.Sprintf("Compliance: %s of judged check results pass", p.Score.Text)
 		if n := len(rep.FailingChecks); n > 0 {
-			s += fmt.Sprintf("; %s fail on at least one host", nplural(n, "check", "checks"))
+			s += fmt.Sprintf("; %s %s on at least one host", nplural(n, "check", "checks"), plural(n, "fails", "fail"))
 		}
 		if p.Excepts > 0 {
-			s += fmt.Sprintf("; %d failing results are excepted", p.Excepts)
+			s += fmt.Sprintf("; %s excepted", nplural(p.Excepts, "failing result is", "failing results are"))
 		}
 		out = append(out, s+".")
 	} else {
@@ -242,7 +243,7 @@ func newTrendChart(points []service.TrendPoint) *trendChart {
 	if len(points) == 0 {
 		return nil
 	}
-	const w, h, left, right, top, bottom = 640, 200, 40, 10, 10, 24
+	const w, h, left, right, top, bottom = 640, 200, 40, 28, 10, 24
 	c := &trendChart{W: w, H: h}
 	for _, pt := range points {
 		c.Max = max(c.Max, pt.Total)
