@@ -51,9 +51,9 @@ func newRiskFixture(t *testing.T, e *env) riskFixture {
 	}
 	f := func(vid, pkg, fixed, sev string, score float64) vuln.Finding {
 		return vuln.Finding{VulnID: vid, AdvisoryID: "DSA-" + vid[9:], Source: "osv:Debian:12", Package: pkg,
-			Binaries: map[string][]string{"openssl": {"libssl3", "openssl"}, "nginx": {"nginx-core"}, "sudo": {"sudo"}}[pkg],
+			Binaries:  map[string][]string{"openssl": {"libssl3", "openssl"}, "nginx": {"nginx-core"}, "sudo": {"sudo"}}[pkg],
 			Installed: map[string]string{"openssl": "3.0.11-1~deb12u2", "nginx": "1.22.1-9", "sudo": "1.9.13p3-1"}[pkg],
-			Fixed: fixed, Rule: "installed < fixed", Severity: sev, CVSSScore: score}
+			Fixed:     fixed, Rule: "installed < fixed", Severity: sev, CVSSScore: score}
 	}
 	for _, h := range []*domain.Host{fx.web, fx.db} {
 		if _, err := st.SyncFindings(ctx, e.ws.ID, h.ID, []vuln.Finding{
