@@ -61,10 +61,13 @@ func TestScanSUSEHost(t *testing.T) {
 	cmds := Commands()
 	r.out[cmds["os"]] = string(osOutput(t, releaseFile{"/etc/os-release", "ansible/sles-12-sp1/etc/os-release"}))
 	delete(r.out, cmds["packages/debian"])
-	// Constructed: the installed versions vuls recorded in a SLES 12 SP2
-	// `zypper lu` (scanner/suse_test.go), printed as the rpm query prints.
-	r.out[cmds["packages/suse"]] = "SUSEConnect\t(none)\t0.3.0\t19.8.1\tx86_64\tSUSEConnect-0.3.0-19.8.1.src.rpm\n" +
-		"SuSEfirewall2\t(none)\t3.6.312\t2.3.1\tnoarch\tSuSEfirewall2-3.6.312-2.3.1.src.rpm\n" +
+	// Constructed output, real package data: the first three packages of
+	// the opensuse/leap:15.5 image's rpm database as google/osv-scalibr's
+	// rpm extractor test reads them (testdata/hosts/README.md), printed as
+	// the rpm query prints, with a signing key entry.
+	r.out[cmds["packages/suse"]] = "aaa_base\t(none)\t84.87+git20180409.04c9dae\t150300.10.3.1\tx86_64\taaa_base-84.87+git20180409.04c9dae-150300.10.3.1.src.rpm\n" +
+		"bash\t(none)\t4.4\t150400.25.22\tx86_64\tbash-4.4-150400.25.22.src.rpm\n" +
+		"bash-sh\t(none)\t4.4\t150400.25.22\tx86_64\tbash-4.4-150400.25.22.src.rpm\n" +
 		"gpg-pubkey\t(none)\t39db7c82\t5847eb1f\t(none)\t(none)\n"
 	var rep inventory.HostReport
 	if err := Scan(context.Background(), r, &rep, scanNow); err != nil {
@@ -73,9 +76,9 @@ func TestScanSUSEHost(t *testing.T) {
 	if rep.System.OS.Family != "suse" || rep.System.OS.EOLDate != "2024-10-31" {
 		t.Errorf("os = %+v", rep.System.OS)
 	}
-	if len(rep.Packages) < 2 || rep.Packages[0] != (inventory.Package{Name: "SUSEConnect", Version: "0.3.0", Release: "19.8.1", Arch: "x86_64",
-		SourceName: "SUSEConnect", SourceVersion: "0.3.0-19.8.1", Ecosystem: "rpm"}) {
-		t.Errorf("packages = %+v", rep.Packages[:2])
+	if len(rep.Packages) < 3 || rep.Packages[2] != (inventory.Package{Name: "bash-sh", Version: "4.4", Release: "150400.25.22", Arch: "x86_64",
+		SourceName: "bash", SourceVersion: "4.4-150400.25.22", Ecosystem: "rpm"}) || rep.Packages[0].Version != "84.87+git20180409.04c9dae" {
+		t.Errorf("packages = %+v", rep.Packages)
 	}
 	for _, c := range r.ran {
 		if c == cmds["packages/redhat"] {
