@@ -175,6 +175,8 @@ var routeTable = map[string]routeRule{
 	"GET /hosts/{id}":                        {perm: pView, object: "host"},
 	"GET /hosts/{id}/packages":               {perm: pView, object: "host"},
 	"POST /hosts/{id}/labels":                {perm: pHosts, object: "host"},
+	"GET /hosts/{id}/connection":             {perm: pView, object: "host"},
+	"POST /hosts/{id}/connection":            {perm: pHosts, object: "host"},
 	"GET /vulnerabilities":                   {perm: pView},
 	"GET /vulnerabilities/export":            {perm: pView},
 	"GET /vulnerabilities/{id}":              {perm: pView, global: "cve"},

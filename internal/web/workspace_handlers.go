@@ -163,6 +163,9 @@ func (a *app) renderMembers(w http.ResponseWriter, r *http.Request, rq *request,
 		a.failed(w, r, rq, "list invitations", err)
 		return
 	}
+	if rq.Workspaces == nil {
+		a.loadWorkspaces(r, rq) // after a POST, for the heading and the header
+	}
 	now := a.svc.Now()
 	for _, m := range ms {
 		p.Members = append(p.Members, memberView{UserID: m.UserID, Login: m.Login, Role: m.Role,
@@ -180,7 +183,7 @@ func (a *app) renderMembers(w http.ResponseWriter, r *http.Request, rq *request,
 			Created: newWhen(inv.CreatedAt, now), Expires: newWhen(inv.ExpiresAt, now), Status: st})
 	}
 	p.Roles = domain.Roles()
-	a.render(w, r, status, "members", pageData{Title: "Members", Nav: "settings", Req: rq, Flash: flash, Data: p})
+	a.render(w, r, status, "members", pageData{Title: "Members", Nav: "members", Req: rq, Flash: flash, Data: p})
 }
 
 func (a *app) memberID(w http.ResponseWriter, r *http.Request, rq *request) (int64, bool) {
