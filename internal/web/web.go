@@ -91,6 +91,8 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /hosts", a.user(a.handleCreateHost))
 	m.Handle("GET /hosts/{id}", a.user(a.handleHost))
 	m.Handle("GET /hosts/{id}/packages", a.user(a.handleHostPackages))
+	m.Handle("GET /hosts/{id}/connection", a.user(a.handleHostConnection))
+	m.Handle("POST /hosts/{id}/connection", a.user(a.handleSaveHostConnection))
 	m.Handle("GET /vulnerabilities", a.user(a.handleVulns))
 	m.Handle("GET /vulnerabilities/export", a.user(a.handleExport))
 	m.Handle("GET /vulnerabilities/{id}", a.user(a.handleVuln))
