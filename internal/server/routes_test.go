@@ -178,6 +178,8 @@ var routeTable = map[string]routeRule{
 	"POST /hosts/{id}/labels":                {perm: pHosts, object: "host"},
 	"GET /hosts/{id}/connection":             {perm: pView, object: "host"},
 	"POST /hosts/{id}/connection":            {perm: pHosts, object: "host"},
+	"GET /hosts/{id}/connection":             {perm: pView, object: "host"},
+	"POST /hosts/{id}/connection":            {perm: pHosts, object: "host"},
 	"GET /vulnerabilities":                   {perm: pView},
 	"GET /vulnerabilities/export":            {perm: pView},
 	"GET /vulnerabilities/{id}":              {perm: pView, global: "cve"},
