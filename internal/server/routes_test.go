@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -460,20 +459,6 @@ func (w *routeWorld) request(t *testing.T, pattern string, rule routeRule, c *ca
 	return req
 }
 
-func (w *routeWorld) sendBody(t *testing.T, req *http.Request) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, b
-}
-
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func (w *routeWorld) send(t *testing.T, req *http.Request) *http.Response {
@@ -485,31 +470,6 @@ func (w *routeWorld) send(t *testing.T, req *http.Request) *http.Response {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp
-}
-
-// inlineCode finds what the Content-Security-Policy (no 'unsafe-inline')
-// would block: inline scripts, event handler attributes, style attributes
-// and elements, javascript: URLs.
-var inlineCode = regexp.MustCompile(`(?i)<script(\s[^>]*)?>\s*[^<\s]|<script(?:(?!src=)[^>])*>|\son[a-z]+\s*=|\sstyle\s*=|<style|javascript:`)
-
-// checkPageSecurity checks an HTML page's security headers and that it has
-// no inline code the policy would block.
-func checkPageSecurity(t *testing.T, route string, resp *http.Response, body []byte) {
-	t.Helper()
-	csp := resp.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
-		!strings.Contains(csp, "frame-ancestors 'none'") {
-		t.Errorf("%s: Content-Security-Policy %q", route, csp)
-	}
-	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
-		t.Errorf("%s: no X-Content-Type-Options", route)
-	}
-	if m := inlineCode.Find(body); m != nil {
-		t.Errorf("%s: inline code the CSP blocks: %q", route, m)
-	}
-	if bytes.Contains(body, []byte(`method="post"`)) && !bytes.Contains(body, []byte(`name="csrf_token"`)) {
-		t.Errorf("%s: a form posts without a CSRF token", route)
-	}
 }
 
 // TestRoutePermissions walks every registered route as anonymous, as a
@@ -631,24 +591,14 @@ func TestRoutePermissions(t *testing.T) {
 	// Last, as it changes and deletes things: the workspace's admin is
 	// refused nowhere (guards against a table or a check that denies all).
 	t.Run("admin", func(t *testing.T) {
-		htmlPages := 0
-		defer func() {
-			if htmlPages < 20 {
-				t.Errorf("only %d HTML pages checked for inline code", htmlPages)
-			}
-		}()
 		for _, p := range routes {
 			rule := routeTable[p]
 			if rule.public || rule.agent || p == "POST /logout" || strings.Contains(p, "/sessions/") {
 				continue
 			}
-			resp, body := w.sendBody(t, w.request(t, p, rule, &w.admin))
+			resp := w.send(t, w.request(t, p, rule, &w.admin))
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode >= 500 {
 				t.Errorf("%s: admin got %d", p, resp.StatusCode)
-			}
-			if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-				htmlPages++
-				checkPageSecurity(t, p, resp, body)
 			}
 		}
 	})
