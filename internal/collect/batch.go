@@ -155,9 +155,13 @@ func buildBatch(nonce string, limit time.Duration, cmds []batchCmd) string {
 	}
 	var b strings.Builder
 	b.WriteString(batchMagic + "\n")
-	fmt.Fprintf(&b, "V=%s; T=; if timeout 9 true 2>/dev/null; then T='timeout %d'; elif timeout -t 9 true 2>/dev/null; then T='timeout -t %d'; fi\n", nonce, secs, secs)
+	// The limit is chosen by a case rather than a variable expanded
+	// unquoted, so a zsh login shell (which does not split words) runs
+	// the script too.
+	fmt.Fprintf(&b, "V=%s; M=0; if timeout 9 true 2>/dev/null; then M=1; elif timeout -t 9 true 2>/dev/null; then M=2; fi\n", nonce)
+	fmt.Fprintf(&b, "q() { case $M in 1) timeout %d sh -c \"$1\";; 2) timeout -t %d sh -c \"$1\";; *) sh -c \"$1\";; esac; }\n", secs, secs)
 	b.WriteString("exec 3>&1\n")
-	b.WriteString(`p() { a=0; z=0; read a _ </proc/uptime; printf '@@%s B %s\n' "$V" "$1"; e=$($T sh -c "$2" 2>&1 1>&3 3>&- </dev/null); r=$?; read z _ </proc/uptime; printf '\n@@%s E %s %s %s %s\n' "$V" "$1" "$r" "$a" "$z"; [ -z "$e" ] || printf '@@%s S %s\n%.` + strconv.Itoa(maxBatchStderr) + `s\n' "$V" "$1" "$e"; } 2>/dev/null` + "\n")
+	b.WriteString(`p() { a=0; z=0; read a _ </proc/uptime; printf '@@%s B %s\n' "$V" "$1"; e=$(q "$2" 2>&1 1>&3 3>&- </dev/null); c=$?; read z _ </proc/uptime; printf '\n@@%s E %s %s %s %s\n' "$V" "$1" "$c" "$a" "$z"; [ -z "$e" ] || printf '@@%s S %s\n%.` + strconv.Itoa(maxBatchStderr) + `s\n' "$V" "$1" "$e"; } 2>/dev/null` + "\n")
 	for _, c := range cmds {
 		b.WriteString("p " + c.name + " " + shellQuoteAny(c.command) + "\n")
 	}

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,35 @@ func TestBatchLimitFollowsDeadline(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// The script under each login shell a scan account may have: dash (sh),
+// bash, zsh (which does not split unquoted words) and BusyBox ash (Alpine,
+// whose timeout is BusyBox's too). Shells not installed are skipped.
+func TestBatchUnderShells(t *testing.T) {
+	cmds := []batchCmd{{"ok", `printf 'a b\n'`}, {"fails", `echo err >&2; exit 2`}, {"slow", `sleep 5`}}
+	for _, sh := range [][]string{{"sh"}, {"bash"}, {"zsh"}, {"busybox", "sh"}} {
+		if _, err := exec.LookPath(sh[0]); err != nil {
+			t.Logf("%s: not installed", sh[0])
+			continue
+		}
+		script := buildBatch("feedfacecafebeef", time.Second, cmds)
+		out, err := exec.Command(sh[0], append(sh[1:], "-c", script)...).Output()
+		if err != nil {
+			t.Errorf("%v: %v", sh, err)
+			continue
+		}
+		res := make([]cmdResult, len(cmds))
+		for i := range res {
+			res[i].err = errNotReached
+		}
+		parseBatch(out, "feedfacecafebeef", cmds, res)
+		var e1, e2 *transport.ExitError
+		if string(res[0].out) != "a b\n" || res[0].err != nil ||
+			!errors.As(res[1].err, &e1) || e1.Code != 2 || e1.Stderr != "err" ||
+			!errors.As(res[2].err, &e2) || e2.Code == 0 {
+			t.Errorf("%v: results %+v %+v %+v\n%s", sh, res[0], res[1], res[2], out)
+		}
 	}
 }
