@@ -40,6 +40,13 @@ func (s *Service) SetSAPInScope(ctx context.Context, a Actor, on bool) error {
 		return err
 	}
 	s.Audit(ctx, a, "workspace.sap_scope", "workspace", a.WorkspaceID, map[string]any{"sap_in_scope": on})
+	// Agents must see HostSpec.SAP change at their next poll, not when
+	// their cached config expires.
+	if agents, err := s.Store.ListAgents(ctx, a.WorkspaceID); err == nil {
+		for _, ag := range agents {
+			s.forgetAgentConfig(ag.ID)
+		}
+	}
 	if on {
 		rows, err := s.Store.ListSAPSystems(ctx, a.WorkspaceID, 0)
 		if err != nil {

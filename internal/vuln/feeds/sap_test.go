@@ -60,7 +60,11 @@ func TestSAPImportMatchAndLifecycle(t *testing.T) {
 	if notes, _ := e.svc.SAPNotes(ctx, admin, ""); len(notes) != 0 {
 		t.Fatalf("notes matched while out of scope: %d", len(notes))
 	}
-	// In scope: the stored systems are matched at once.
+	// In scope: the stored systems are matched at once, and the agent's
+	// cached config is dropped so it asks for the SAP probe at once.
+	if cfg, _, err := e.svc.AgentConfig(ctx, e.agent, ""); err != nil || cfg.Hosts[0].SAP {
+		t.Fatalf("agent config before: %+v %v", cfg, err)
+	}
 	must(e.svc.SetSAPInScope(ctx, admin, true))
 	unresolved, err := e.svc.SAPNotes(ctx, admin, service.SAPTabUnresolved)
 	must(err)
