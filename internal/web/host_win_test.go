@@ -1,13 +1,21 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/collect"
+	"github.com/vigil-project/vigil/internal/compliance"
+	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
+	"github.com/vigil-project/vigil/internal/service"
+	"github.com/vigil-project/vigil/internal/transport"
 )
 
 // TestWindowsHostPage: a Windows host's page lists its programs in the
@@ -50,4 +58,65 @@ func TestWindowsHostPage(t *testing.T) {
 	lin := e.host("lin-01")
 	e.ingest(report(lin, e.svc.Now().Add(-time.Minute), deb("bash", "5.2.15-2+b2", "bash")))
 	wantNotContains(t, e.get(s, fmt.Sprintf("/hosts/%d", lin.ID), http.StatusOK), `<section id="windows"`)
+}
+
+// winReplay answers the Windows probes from collect's constructed testdata.
+type winReplay string
+
+func (dir winReplay) Run(_ context.Context, cmd string) ([]byte, error) {
+	name, ok := collect.WindowsProbeOf(cmd)
+	if !ok {
+		return nil, &transport.ExitError{Code: 1, Stderr: "not a Windows probe"}
+	}
+	return os.ReadFile(filepath.Join(string(dir), name+".json"))
+}
+
+// TestWindowsHostCompliance takes a Windows scan (the real collection code
+// over the constructed German Server 2019) through ingest and evaluation: a
+// dynamic group of Windows hosts with the windows-baseline pack gets the
+// host, and its page shows the failed checks with evidence, the German
+// program names and the hotfixes.
+func TestWindowsHostCompliance(t *testing.T) {
+	e := newEnv(t)
+	e.svc.NoBackground = true
+	ctx := context.Background()
+	name, expr := "Windows servers", `os.family == "windows"`
+	g, err := e.svc.SaveGroup(ctx, e.admin, 0, service.GroupInput{Name: &name, Expression: &expr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetAssignments(ctx, e.admin, g.ID, []domain.Assignment{{Kind: domain.AssignPack, Ref: "windows-baseline"}}); err != nil {
+		t.Fatal(err)
+	}
+	h := e.host("fs-muenchen-01")
+	now := e.svc.Now().Add(-time.Minute)
+	rep := report(h, now)
+	rep.System, rep.Packages = inventory.System{}, nil
+	r := winReplay(filepath.Join("..", "collect", "testdata", "windows", "server2019-de"))
+	if err := collect.ScanWindows(ctx, r, rep, now); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := compliance.BuiltinPack("windows-baseline")
+	var needs []inventory.ItemRequest
+	seen := map[string]bool{}
+	for _, c := range cp.Pack.Checks {
+		for _, n := range c.Needs {
+			if !seen[n.Key()] {
+				seen[n.Key()] = true
+				needs = append(needs, n)
+			}
+		}
+	}
+	rep.Items = collect.CollectItems(ctx, r, needs, nil)
+	e.ingestBatch(e.ws.ID, e.agentID, *rep)
+
+	body := e.get(e.session(e.admin), fmt.Sprintf("/hosts/%d", h.ID), http.StatusOK)
+	wantContains(t, body, "Microsoft Windows Server 2019 Standard", "Bürosoftware Lexware büro easy 2021", "KB5034768",
+		"SMBv1 is disabled", "Guest account is disabled", "Remote Desktop requires Network Level Authentication")
+	if row := rowOf(body, "SMBv1 is disabled"); !strings.Contains(row, "badge-fail") {
+		t.Errorf("SMBv1 row: %s", row)
+	}
+	if row := rowOf(body, "Guest account is disabled"); !strings.Contains(row, "badge-fail") {
+		t.Errorf("guest row: %s", row)
+	}
 }
