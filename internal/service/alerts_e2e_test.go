@@ -83,6 +83,8 @@ type alertEnv struct {
 	smtp  *notifytest.SMTPServer
 	queue *jobs.Queue
 	seq   atomic.Int64
+	// skew moves the service's clock forward, for expiries.
+	skew atomic.Int64
 }
 
 const hookSecret = "whsec-test-1"
@@ -114,6 +116,7 @@ func newAlertEnv(t *testing.T, hookStatuses ...int) *alertEnv {
 	e := &alertEnv{t: t, ctx: ctx, svc: svc, hook: newReceiver(t, hookStatuses...), smtp: notifytest.StartSMTP(t, "vigil", "smtp-pass"),
 		admin: service.Actor{UserID: u.ID, Login: u.Login, WorkspaceID: res.Workspace.ID, Role: domain.RoleAdmin}}
 	svc.Notifier = &notify.Sender{TLSConfig: &tls.Config{RootCAs: e.smtp.RootCAs}, Timeout: 5 * time.Second}
+	svc.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(e.skew.Load())) }
 	if e.agent, _, err = svc.CreateAgentKey(ctx, res.Workspace.ID, "agent-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -431,12 +434,47 @@ func TestMarkedFindingRaisesNoAlert(t *testing.T) {
 	if len(as) != 1 || as[0].Status != alert.StatusResolved || !as[0].Suppressed {
 		t.Fatalf("alerts %+v", as)
 	}
-	// A new host with the same marked-on-web-01 package alerts on its own
-	// finding; web-01 stays quiet.
+	// Rescanned while marked: still quiet.
 	e.scan(e.host, "3.0.11-1~deb12u2")
 	settle()
 	if n := len(e.hook.got()); n != 1 {
 		t.Errorf("%d webhook calls; the marked finding notified", n)
+	}
+}
+
+// TestExpiredMarkAlertsAgain: a mark with an expiry silences the finding
+// until then; once it has expired the next evaluation alerts again.
+func TestExpiredMarkAlertsAgain(t *testing.T) {
+	e := newAlertEnv(t)
+	hook := e.webhookChannel()
+	e.rule(alert.Rule{Name: "KEV", Event: alert.EventKEVFinding, ChannelIDs: []int64{hook.ID}, NotifyResolved: true})
+	e.scan(e.host, "3.0.11-1~deb12u2")
+	waitFor(t, "first alert", func() bool { return len(e.hook.got()) == 1 })
+	fs, _, err := e.svc.Store.ListFindings(e.ctx, e.admin.WorkspaceID, store.FindingFilter{HostID: e.host.ID})
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("%v %+v", err, fs)
+	}
+	expires := e.svc.Now().Add(time.Hour)
+	if err := e.svc.MarkFinding(e.ctx, e.admin, fs[0].ID, vuln.MarkAcceptedRisk, "until the maintenance window", &expires); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.EvaluateHostAlerts(e.ctx, e.admin.WorkspaceID, e.host.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, _ := e.svc.ListAlerts(e.ctx, e.admin, store.AlertFilter{Status: alert.StatusOpen}); total != 0 {
+		t.Fatalf("%d open alerts while marked", total)
+	}
+	e.skew.Store(int64(2 * time.Hour))
+	if _, err := e.svc.EvaluateHostAlerts(e.ctx, e.admin.WorkspaceID, e.host.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "alert after expiry", func() bool { return len(e.hook.got()) == 2 })
+	if p := decode(t, e.hook.got()[1]); p.Kind != alert.KindFiring {
+		t.Errorf("after expiry %+v", p)
+	}
+	as, total, _ := e.svc.ListAlerts(e.ctx, e.admin, store.AlertFilter{})
+	if total != 2 || as[0].Status != alert.StatusOpen || as[1].Status != alert.StatusResolved || !as[1].Suppressed {
+		t.Errorf("alerts %+v", as)
 	}
 }
 
