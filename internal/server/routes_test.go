@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"io"
@@ -177,8 +178,6 @@ var routeTable = map[string]routeRule{
 	"POST /hosts/{id}/labels":                {perm: pHosts, object: "host"},
 	"GET /hosts/{id}/connection":             {perm: pView, object: "host"},
 	"POST /hosts/{id}/connection":            {perm: pHosts, object: "host"},
-	"GET /hosts/{id}/connection":             {perm: pView, object: "host"},
-	"POST /hosts/{id}/connection":            {perm: pHosts, object: "host"},
 	"GET /vulnerabilities":                   {perm: pView},
 	"GET /vulnerabilities/export":            {perm: pView},
 	"GET /vulnerabilities/{id}":              {perm: pView, global: "cve"},
@@ -220,6 +219,9 @@ var routeTable = map[string]routeRule{
 	"POST /exceptions/{id}/revoke":           {perm: pExc, object: "exception"},
 	"GET /hosts/{id}/sbom":                   {perm: pView, object: "host"},
 	"GET /reports/groups/{id}":               {perm: pView, object: "group"},
+	"GET /reports":                           {perm: pView},
+	"POST /reports/schedules":                {perm: pSet},
+	"POST /reports/schedules/delete":         {perm: pSet},
 	"GET /worklist":                          {perm: pView},
 	"GET /worklist/export":                   {perm: pView},
 	"GET /sap":                               {public: true}, // a redirect to /sap/notes
@@ -228,6 +230,38 @@ var routeTable = map[string]routeRule{
 	"POST /sap/notes/{note}/{action}":        {perm: pExc, global: "sap_note"},
 	"GET /settings/sap":                      {perm: pView},
 	"POST /settings/sap":                     {perm: pSet},
+	"GET /dashboard":                         {perm: pView},
+	"GET /agents":                            {perm: pView},
+	"POST /agents":                           {perm: pAgents},
+	"POST /agents/{id}/revoke":               {perm: pAgents, object: "agent"},
+	"POST /agents/{id}/rotate":               {perm: pAgents, object: "agent"},
+	"POST /agents/{id}/run-now":              {perm: pScans, object: "agent"},
+	"GET /hosts/{id}/diff":                   {perm: pView, object: "host"},
+	"POST /hosts/bulk":                       {perm: pHosts},
+	"POST /hosts/filters":                    {perm: pHosts},
+	"POST /hosts/filters/group":              {perm: pHosts},
+	"POST /hosts/filters/{id}/delete":        {perm: pHosts, object: "saved_filter"},
+	"GET /alerts":                            {perm: pView},
+	"GET /alerts/{id}":                       {perm: pView, object: "alert"},
+	"GET /alert-rules":                       {perm: pView},
+	"GET /alert-rules/new":                   {perm: pSet},
+	"POST /alert-rules":                      {perm: pSet},
+	"GET /alert-rules/{id}":                  {perm: pView, object: "alert_rule"},
+	"POST /alert-rules/{id}":                 {perm: pSet, object: "alert_rule"},
+	"POST /alert-rules/{id}/delete":          {perm: pSet, object: "alert_rule"},
+	"POST /alert-settings":                   {perm: pSet},
+	"GET /settings/channels":                 {perm: pView},
+	"GET /settings/channels/new":             {perm: pSet},
+	"POST /settings/channels":                {perm: pSet},
+	"GET /settings/channels/{id}":            {perm: pView, object: "channel"},
+	"POST /settings/channels/{id}":           {perm: pSet, object: "channel"},
+	"POST /settings/channels/{id}/test":      {perm: pSet, object: "channel"},
+	"POST /settings/channels/{id}/delete":    {perm: pSet, object: "channel"},
+	"GET /settings/general":                  {perm: pView},
+	"POST /settings/schedule":                {perm: pSet},
+	"POST /settings/retention":               {perm: pSet},
+	"GET /settings/feeds/progress":           {perm: pView},
+	"POST /settings/feeds/sync":              {perm: pSet},
 }
 
 // caller is one identity the walk uses: a bearer token for the API, a
@@ -354,6 +388,8 @@ func newRouteWorld(t *testing.T) *routeWorld {
 	exc, err := svc.CreateException(ctx, admin, domain.ExceptionInput{Target: "finding", Kind: domain.ExceptionAcceptedRisk,
 		VulnID: "CVE-2024-0001", Scope: domain.ScopeHost, HostID: h.ID, Reason: "compensating control"})
 	must(err)
+	sf, err := svc.SaveHostFilter(ctx, admin, "web servers", "q=web")
+	must(err)
 	inv, invTok, err := svc.Invite(ctx, admin, domain.RoleViewer, "", 0)
 	must(err)
 	vtoks, err := svc.ListAPITokens(ctx, viewer)
@@ -365,7 +401,7 @@ func newRouteWorld(t *testing.T) *routeWorld {
 		"finding": id(fs[0].ID), "cve": "CVE-2024-0001", "exception": id(exc.ID), "agent": id(ag.ID),
 		"member": id(viewer.UserID), "token": id(vtoks[0].ID), "invitation": id(inv.ID),
 		"session":  service.SessionKey(w.viewer.cookie),
-		"sap_note": "3089413", "channel": id(ch.ID), "alert_rule": id(rule.ID), "alert": id(alerts[0].ID),
+		"sap_note": "3089413", "saved_filter": id(sf.ID), "channel": id(ch.ID), "alert_rule": id(rule.ID), "alert": id(alerts[0].ID),
 	}
 	w.sid = id(snaps[0].ID)
 	w.inviteTk = invTok
@@ -459,6 +495,20 @@ func (w *routeWorld) request(t *testing.T, pattern string, rule routeRule, c *ca
 	return req
 }
 
+func (w *routeWorld) sendBody(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func (w *routeWorld) send(t *testing.T, req *http.Request) *http.Response {
@@ -470,6 +520,34 @@ func (w *routeWorld) send(t *testing.T, req *http.Request) *http.Response {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp
+}
+
+// inlineCode finds what the Content-Security-Policy (no 'unsafe-inline')
+// would block: inline scripts, event handler attributes, style attributes
+// and elements, javascript: URLs.
+var inlineCode = regexp.MustCompile(`(?i)<script[^>]*>\s*[^<\s]|\son[a-z]+\s*=|\sstyle\s*=|<style|javascript:`)
+
+// checkPageSecurity checks an HTML page's security headers and that it has
+// no inline code the policy would block.
+func checkPageSecurity(t *testing.T, route string, resp *http.Response, body []byte) {
+	t.Helper()
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+		!strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("%s: Content-Security-Policy %q", route, csp)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("%s: no X-Content-Type-Options", route)
+	}
+	for _, m := range inlineCode.FindAll(body, -1) {
+		// A JSON data island is not code: browsers do not run it.
+		if !bytes.Contains(m, []byte(`type="application/json"`)) {
+			t.Errorf("%s: inline code the CSP blocks: %q", route, m)
+		}
+	}
+	if bytes.Contains(body, []byte(`method="post"`)) && !bytes.Contains(body, []byte(`name="csrf_token"`)) {
+		t.Errorf("%s: a form posts without a CSRF token", route)
+	}
 }
 
 // TestRoutePermissions walks every registered route as anonymous, as a
@@ -591,14 +669,24 @@ func TestRoutePermissions(t *testing.T) {
 	// Last, as it changes and deletes things: the workspace's admin is
 	// refused nowhere (guards against a table or a check that denies all).
 	t.Run("admin", func(t *testing.T) {
+		htmlPages := 0
+		defer func() {
+			if htmlPages < 20 {
+				t.Errorf("only %d HTML pages checked for inline code", htmlPages)
+			}
+		}()
 		for _, p := range routes {
 			rule := routeTable[p]
 			if rule.public || rule.agent || p == "POST /logout" || strings.Contains(p, "/sessions/") {
 				continue
 			}
-			resp := w.send(t, w.request(t, p, rule, &w.admin))
+			resp, body := w.sendBody(t, w.request(t, p, rule, &w.admin))
 			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode >= 500 {
 				t.Errorf("%s: admin got %d", p, resp.StatusCode)
+			}
+			if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				htmlPages++
+				checkPageSecurity(t, p, resp, body)
 			}
 		}
 	})

@@ -139,6 +139,9 @@ func FilterExpression(f store.HostTableFilter) (string, error) {
 
 // FilterToGroup creates a dynamic group whose expression is the filter's.
 func (s *Service) FilterToGroup(ctx context.Context, a Actor, name string, f store.HostTableFilter) (*domain.Group, error) {
+	if err := a.Require(domain.PermHosts); err != nil {
+		return nil, err // before validating: a viewer is refused, whatever they sent
+	}
 	expr, err := FilterExpression(f)
 	if err != nil {
 		return nil, err
@@ -172,6 +175,10 @@ const maxBulkHosts = 10000
 // BulkHosts applies one action to the selected hosts and says what it did.
 // Hosts not in the caller's workspace are refused before anything changes.
 func (s *Service) BulkHosts(ctx context.Context, a Actor, in BulkInput) (string, error) {
+	// Every bulk action changes hosts: refuse before validating.
+	if err := a.Require(domain.PermHosts); err != nil {
+		return "", err
+	}
 	if len(in.HostIDs) == 0 {
 		return "", domain.Errorf(domain.EINVALID, "hosts: select at least one host")
 	}

@@ -188,6 +188,10 @@ func (a *app) ruleForm(r *http.Request, rq *request, ru *alert.Rule) (*ruleForm,
 }
 
 func (a *app) handleRuleForm(w http.ResponseWriter, r *http.Request, rq *request) {
+	if r.PathValue("id") == "" && !rq.Can(domain.PermSettings) {
+		a.denied(w, r, rq) // the form for a new rule is of no use without the right
+		return
+	}
 	ru := &alert.Rule{Enabled: true, NotifyResolved: true, Event: alert.EventKEVFinding}
 	if r.PathValue("id") != "" {
 		id, ok := idOf(r)
@@ -366,6 +370,10 @@ func newChannelForm(c *alert.Channel) *channelForm {
 }
 
 func (a *app) handleChannelForm(w http.ResponseWriter, r *http.Request, rq *request) {
+	if r.PathValue("id") == "" && !rq.Can(domain.PermSettings) {
+		a.denied(w, r, rq)
+		return
+	}
 	c := &alert.Channel{Enabled: true, Kind: alert.ChannelWebhook}
 	if r.PathValue("id") != "" {
 		id, ok := idOf(r)
