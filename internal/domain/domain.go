@@ -181,6 +181,10 @@ type HostInput struct {
 	// ResetHostKey forgets the pinned SSH host key so that the next scan
 	// pins the key the host now presents. For an intentional key rotation.
 	ResetHostKey bool `json:"reset_host_key"`
+	// ResetJumpHostKey forgets the jump host's pinned key. Without it a
+	// pinned key is kept when options name the same bastion (address and
+	// port) without a host_key, so re-sending options cannot un-pin it.
+	ResetJumpHostKey bool `json:"reset_jump_host_key"`
 	// Options replaces the host's transport options when given.
 	Options *HostOptions `json:"options"`
 }
@@ -212,7 +216,14 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 		h.CredentialID = in.CredentialID
 	}
 	if in.Options != nil {
+		old := h.Options.Jump
 		h.Options = *in.Options
+		if j := h.Options.Jump; j != nil && j.HostKey == "" && old != nil && sameBastion(old, j) {
+			j.HostKey = old.HostKey
+		}
+	}
+	if in.ResetJumpHostKey && h.Options.Jump != nil {
+		h.Options.Jump.HostKey = ""
 	}
 	if h.Transport == "" {
 		h.Transport = inventory.TransportSSH
@@ -268,6 +279,18 @@ func (in *HostInput) Apply(h *Host, isNew bool) error {
 }
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
+
+// sameBastion reports whether two jump hosts are the same machine as far
+// as pinning goes: same address and port (0 meaning 22).
+func sameBastion(a, b *JumpHost) bool {
+	port := func(p int) int {
+		if p == 0 {
+			return 22
+		}
+		return p
+	}
+	return strings.EqualFold(strings.TrimSpace(a.Address), strings.TrimSpace(b.Address)) && port(a.Port) == port(b.Port)
+}
 
 func (o *HostOptions) validate(transport string) error {
 	if o.Jump != nil {

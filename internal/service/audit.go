@@ -184,6 +184,9 @@ func hostAudit(h *domain.Host, in domain.HostInput) map[string]any {
 	if in.ResetHostKey {
 		d["host_key"] = "reset"
 	}
+	if in.ResetJumpHostKey {
+		d["jump_host_key"] = "reset"
+	}
 	return d
 }
 

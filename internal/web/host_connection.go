@@ -133,12 +133,12 @@ func (a *app) handleSaveHostConnection(w http.ResponseWriter, r *http.Request, r
 			}
 			j.CredentialID = &cid
 		}
-		if old := h.Options.Jump; old != nil && old.Address == j.Address && old.Port == j.Port && pf.Get("reset_jump_key") != "1" {
-			j.HostKey = old.HostKey
-		}
 		opts.Jump = j
 	}
-	if _, err := a.svc.UpdateHost(r.Context(), *rq.Actor, id, domain.HostInput{Options: &opts}); err != nil {
+	// The domain keeps the pinned bastion key for the same bastion unless
+	// asked to forget it.
+	in := domain.HostInput{Options: &opts, ResetJumpHostKey: pf.Get("reset_jump_key") == "1"}
+	if _, err := a.svc.UpdateHost(r.Context(), *rq.Actor, id, in); err != nil {
 		if domain.ErrorCode(err) == domain.EINTERNAL {
 			a.serverError(w, r, rq, "update host", err)
 			return

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,7 +57,8 @@ func TestHostConnectionForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = e.get(s, path+"?saved=1", http.StatusOK)
-	wantContains(t, page, "Connection options saved", fp, "(pinned)", `name="reset_jump_key"`)
+	// html/template writes "+" as &#43;.
+	wantContains(t, html.UnescapeString(page), "Connection options saved", fp, "(pinned)", `name="reset_jump_key"`)
 	if strings.Contains(page, secret) {
 		t.Fatal("the page shows a credential secret")
 	}
@@ -64,7 +66,11 @@ func TestHostConnectionForm(t *testing.T) {
 	if o := stored(); o.Jump.HostKey != key || o.Sudo || o.LegacyAlgorithms {
 		t.Fatalf("same bastion: %+v %+v", o, o.Jump)
 	}
-	// Another bastion is pinned afresh; so is the same one when asked.
+	post(url.Values{"jump_address": {"bastion.example"}, "jump_port": {"2200"}, "reset_jump_key": {"1"}})
+	if o := stored(); o.Jump.HostKey != "" {
+		t.Fatalf("reset asked, key kept: %+v", o.Jump)
+	}
+	// Another bastion is pinned afresh.
 	post(url.Values{"jump_address": {"bastion2.example"}, "jump_port": {"2200"}})
 	if o := stored(); o.Jump.HostKey != "" || o.Jump.CredentialID != nil {
 		t.Fatalf("new bastion kept the old key or login: %+v", o.Jump)
