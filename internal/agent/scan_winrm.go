@@ -35,6 +35,12 @@ func (a *Agent) scanWinRM(ctx context.Context, h inventory.HostSpec, rep *invent
 		}
 		return fail(kind, err)
 	}
+	if h.SAP {
+		// Only for workspaces with SAP in scope (collect/sap_win.go).
+		if err := collect.ScanSAPWindows(ctx, r, rep, rep.StartedAt); err != nil {
+			return fail(inventory.ErrKindProbe, err)
+		}
+	}
 	if len(h.Items) > 0 {
 		rep.Items = collectWindowsItems(ctx, r, h.Items)
 	}

@@ -146,7 +146,8 @@ func sapCommandError(b []byte) error {
 		switch {
 		case strings.HasPrefix(l, "FAIL:"):
 			return errors.New(truncate(l, 200))
-		case strings.Contains(l, "Permission denied"), strings.Contains(l, "not found"), strings.Contains(l, "cannot open shared object"):
+		case strings.Contains(l, "Permission denied"), strings.Contains(l, "Access is denied"), strings.Contains(l, "not found"),
+			strings.Contains(l, "cannot open shared object"):
 			return errors.New(truncate(l, 200))
 		}
 	}

@@ -95,7 +95,8 @@ func ParseSAPServices(b []byte) []SAPService {
 		var sv SAPService
 		if m := pfRE.FindStringSubmatch(l); m != nil {
 			sv.Profile = strings.Trim(m[1], `"';`)
-			parts := strings.SplitN(path.Base(sv.Profile), "_", 3)
+			// Windows services name the profile by a UNC or drive path.
+			parts := strings.SplitN(path.Base(strings.ReplaceAll(sv.Profile, `\`, "/")), "_", 3)
 			if len(parts) >= 2 && sidRE.MatchString(parts[0]) && instanceNumber(parts[1]) != "" {
 				sv.SID, sv.Instance = parts[0], parts[1]
 				if len(parts) == 3 {

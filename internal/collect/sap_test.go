@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/inventory"
+	"github.com/vigil-project/vigil/internal/transport"
 )
 
 // The SAP fixtures are constructed (testdata/sap/README.md).
@@ -354,4 +355,56 @@ func hasComponent(cs []inventory.SAPComponent, name, release, patch string) bool
 		}
 	}
 	return false
+}
+
+// TestParseSAPWindows reads the constructed output of the Windows script:
+// services instead of sapservices, backslashed paths, "Access is denied".
+func TestParseSAPWindows(t *testing.T) {
+	systems, err := ParseSAP(sapFixture(t, "discovery_windows.txt"))
+	if err != nil || len(systems) != 1 {
+		t.Fatalf("%+v %v", systems, err)
+	}
+	p := systems[0]
+	if len(p.Instances) != 2 || !p.Instances[0].Registered || !p.Instances[1].Registered || p.Instances[1].Params["rdisp/wp_no_dia"] != "8" {
+		t.Errorf("instances = %+v", p.Instances)
+	}
+	if p.Kernel == nil || p.Kernel.Release != "789" || p.Kernel.PatchLevel != "210" || !hasComponent(p.Components, "KRNL64UC", "7.89", "210") {
+		t.Errorf("kernel %+v components %+v", p.Kernel, p.Components)
+	}
+	if p.Database == nil || p.Database.Product != "MSSQL" || p.Profile["login/min_password_lng"] != "10" {
+		t.Errorf("database %+v profile %v", p.Database, p.Profile)
+	}
+	if tr := p.Transport; tr == nil || tr.QueueDepth != 1 || tr.FailedImports != 1 || tr.LastImport.Status != "fatal" {
+		t.Errorf("transport %+v", tr)
+	}
+	for _, s := range p.Sources {
+		if s.Name == SAPSourceComponents && (s.Available || !strings.Contains(s.Detail, "Access is denied")) {
+			t.Errorf("components source %+v", s)
+		}
+	}
+}
+
+// The discovery commands are read-only: no transport tool, nothing that
+// deletes, moves, writes or starts and stops anything.
+func TestSAPCommandsReadOnly(t *testing.T) {
+	script, ok := transport.DecodePowerShell(SAPWindowsCommand())
+	if !ok {
+		t.Fatal("Windows command is not an encoded PowerShell script")
+	}
+	for name, cmd := range map[string]string{"unix": SAPCommand(), "windows": script} {
+		// Discarding stderr is the only redirection allowed.
+		lower := strings.ReplaceAll(strings.ToLower(cmd), "2>/dev/null", "")
+		for _, bad := range []string{" tp ", "tp.exe", "r3trans", "rm ", "mv ", "cp ", "chmod", "chown", "mkdir", "tee ", "> /", ">/",
+			"set-item", "remove-", "new-item", "set-content", "out-file", "start-service", "stop-service", "restart-", "-function start",
+			"-function stop", "-function restart", "stopsystem", "startsystem", "stopservice"} {
+			if strings.Contains(lower, bad) {
+				t.Errorf("%s command contains %q", name, bad)
+			}
+		}
+	}
+	for _, fn := range []string{"GetVersionInfo", "ABAPGetComponentList"} {
+		if !strings.Contains(SAPCommand(), "-function "+fn) || !strings.Contains(script, "'"+fn+"'") {
+			t.Errorf("%s missing", fn)
+		}
+	}
 }
