@@ -32,7 +32,9 @@ func newDemoCmd() *cobra.Command {
   - an agent with its own key, running in this process,
   - a demo fleet: this machine (local transport) and three SSH servers on
     127.0.0.1 that replay recorded outputs of Debian 12, AlmaLinux 9 and
-    Alpine 3.18 over real SSH (labelled "demo" in the web app),
+    Alpine 3.18 over real SSH (labelled "demo" in the web app), and one
+    Windows Server 2022 served over WinRM (HTTPS, NTLM) from outputs
+    constructed from documented formats,
 
 then scan the fleet once and print the URL and the login. The agent keeps
 scanning on the default hourly schedule until you stop it with Ctrl-C.`,
@@ -133,8 +135,9 @@ Vigil demo is running.
   Data:     %s
   Scanned:  %d hosts (%d ok, %d failed) in %s
 
-The demo fleet is this machine plus three recorded hosts served over SSH on
-127.0.0.1. Press Ctrl-C to stop.
+The demo fleet is this machine plus three recorded hosts served over SSH and
+one constructed Windows host served over WinRM, on 127.0.0.1. Press Ctrl-C
+to stop.
 `, addr, service.AdminLogin, os.Getenv("VIGIL_ADMIN_PASSWORD"), f.dataDir, stats.Hosts, stats.OK, stats.Failed, stats.Duration.Round(time.Millisecond))
 
 	go func() {
@@ -154,6 +157,9 @@ The demo fleet is this machine plus three recorded hosts served over SSH on
 func finishAgentConfig(cfg *agent.Config) error {
 	cfg.Concurrency = max(cfg.Concurrency, agent.DefaultConcurrency)
 	cfg.HostTimeout, cfg.ProbeTimeout, cfg.ConnectTimeout = agent.DefaultHostTimeout, agent.DefaultProbeTimeout, agent.DefaultConnectTimeout
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = agent.DefaultPollInterval
+	}
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "info"
 	}
@@ -162,11 +168,15 @@ func finishAgentConfig(cfg *agent.Config) error {
 
 type demoFleet struct {
 	servers []*demo.ReplayServer
+	windows []*demo.WindowsReplay
 }
 
 func (d *demoFleet) close() {
 	for _, s := range d.servers {
 		s.Close()
+	}
+	for _, w := range d.windows {
+		w.Close()
 	}
 }
 
@@ -218,6 +228,20 @@ func startDemoFleet(ctx context.Context, b *backend) (*demoFleet, error) {
 		}
 		b.log.Debug("demo host serving", "host", hostName, "addr", rs.Addr, "host_key", sshkey.Fingerprint(sshkey.Marshal(rs.HostKey)))
 	}
+	for _, name := range demo.WindowsRecordings() {
+		wr, err := demo.StartWindowsReplay(name, "vigil-scan", pw)
+		if err != nil {
+			fleet.close()
+			return nil, err
+		}
+		fleet.windows = append(fleet.windows, wr)
+		hostName, addr, port, user, winrm := "demo-"+name, "127.0.0.1", wr.Port, wr.User, inventory.TransportWinRM
+		opts := &domain.HostOptions{WinRM: &inventory.WinRMOptions{HTTPS: true, CAPEM: wr.CAPEM}}
+		if err := add(domain.HostInput{Name: &hostName, Address: &addr, Port: &port, Transport: &winrm, Username: &user, Password: &pw, Options: opts}); err != nil {
+			fleet.close()
+			return nil, err
+		}
+	}
 	return fleet, nil
 }
 
@@ -248,8 +272,9 @@ func importDemoFeeds(ctx context.Context, b *backend, dataDir string) error {
 	return err
 }
 
-// assignDemoBaseline creates a dynamic group of every Linux host and
-// assigns it the built-in Linux baseline.
+// assignDemoBaseline creates a dynamic group of every Linux host with the
+// built-in Linux baseline, and one of every Windows host with the Windows
+// baseline.
 func assignDemoBaseline(ctx context.Context, b *backend) error {
 	ws, err := b.store.FirstWorkspace(ctx)
 	if err != nil {
@@ -262,5 +287,12 @@ func assignDemoBaseline(ctx context.Context, b *backend) error {
 	if err != nil {
 		return err
 	}
-	return b.svc.SetAssignments(ctx, actor, g.ID, []domain.Assignment{{Kind: domain.AssignPack, Ref: "linux-baseline"}})
+	if err := b.svc.SetAssignments(ctx, actor, g.ID, []domain.Assignment{{Kind: domain.AssignPack, Ref: "linux-baseline"}}); err != nil {
+		return err
+	}
+	name, desc, expr = "Windows servers", "Every host whose scan found Windows.", `os.family == "windows"`
+	if g, err = b.svc.SaveGroup(ctx, actor, 0, service.GroupInput{Name: &name, Description: &desc, Expression: &expr}); err != nil {
+		return err
+	}
+	return b.svc.SetAssignments(ctx, actor, g.ID, []domain.Assignment{{Kind: domain.AssignPack, Ref: "windows-baseline"}})
 }
