@@ -106,7 +106,8 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 		return fail(inventory.ErrKindConfig, fmt.Errorf("transport %q not supported by this agent", h.Transport))
 	}
 	defer runner.Close()
-	if err := collect.Scan(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, rep, rep.StartedAt); err != nil {
+	// The host's Sudo option is what lets the privileged probes run.
+	if err := collect.Scan(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, rep, rep.StartedAt, collect.WithSudo(h.Sudo)); err != nil {
 		kind := inventory.ErrKindProbe
 		if ctx.Err() != nil {
 			kind = inventory.ErrKindTimeout

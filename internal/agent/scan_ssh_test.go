@@ -280,3 +280,41 @@ func TestCheckSudo(t *testing.T) {
 		})
 	}
 }
+
+// The host's Sudo option decides whether the privileged probes are sent at
+// all: off, they are reported as needing privilege without running.
+func TestScanHostSudoOption(t *testing.T) {
+	rs := replay(t, "pw")
+	a := newTestAgent(t, http.NotFoundHandler())
+	a.cfg.ConnectTimeout, a.cfg.HostTimeout, a.cfg.ProbeTimeout = 5*time.Second, 30*time.Second, 10*time.Second
+	for _, sudo := range []bool{false, true} {
+		rep := a.ScanHost(context.Background(), inventory.HostSpec{ID: 1, Name: "h", Address: "127.0.0.1", Port: rs.Port(), Transport: "ssh", Sudo: sudo,
+			Credential: &inventory.Credential{Username: "scan", Password: "pw"}})
+		if rep.Status != inventory.StatusOK {
+			t.Fatalf("sudo=%v: %s %s", sudo, rep.ErrorKind, rep.Error)
+		}
+		privileged := map[string]bool{}
+		for _, p := range privilegedProbes() {
+			privileged[p.Name] = true
+		}
+		seen := 0
+		for _, p := range rep.Probes {
+			if !privileged[p.Name] {
+				continue
+			}
+			seen++
+			// The recording has no sudo: with sudo allowed the probes run
+			// and fail on the host; without, they are not run.
+			notEnabled := strings.Contains(p.Error, "sudo is not enabled for this host")
+			if !sudo && (!p.NeedsPrivilege || !notEnabled) {
+				t.Errorf("sudo off: probe %+v", p)
+			}
+			if sudo && (notEnabled || p.Error == "") {
+				t.Errorf("sudo on: probe %+v was not sent to the host", p)
+			}
+		}
+		if seen != len(privileged) {
+			t.Errorf("sudo=%v: %d privileged probe results, want %d", sudo, seen, len(privileged))
+		}
+	}
+}
