@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-project/vigil/internal/httpx"
 	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/server"
 	"github.com/vigil-project/vigil/internal/service"
@@ -47,6 +49,8 @@ type backend struct {
 	svc   *service.Service
 	log   *slog.Logger
 	dbURL string // PostgreSQL URL; empty for SQLite
+	// proxies are the trusted reverse proxies (--trusted-proxy).
+	proxies []netip.Prefix
 }
 
 func (b *backend) Close() error { return b.store.Close() }
@@ -126,6 +130,7 @@ func newServeCmd() *cobra.Command {
 	var f serverFlags
 	var listen, tlsCert, tlsKey, configFile string
 	var secureCookies bool
+	var trustedProxies []string
 	var syncEvery time.Duration
 	var sf syncFlags
 	cmd := &cobra.Command{
@@ -147,12 +152,17 @@ as a key in the --config YAML file (for example 'listen: :8443').`,
 			if (tlsCert == "") != (tlsKey == "") {
 				return errors.New("--tls-cert and --tls-key go together")
 			}
+			proxies, err := httpx.ParseProxies(trustedProxies)
+			if err != nil {
+				return fmt.Errorf("--trusted-proxy: %w", err)
+			}
 			ctx := cmd.Context()
 			b, err := openBackend(ctx, &f, cmd.ErrOrStderr(), cmd.OutOrStdout())
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			b.proxies = proxies
 			if syncEvery > 0 {
 				go scheduleFeedSync(ctx, b, &sf, f.dataDir, syncEvery)
 			}
@@ -171,6 +181,7 @@ as a key in the --config YAML file (for example 'listen: :8443').`,
 	fs.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS when set")
 	fs.StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.BoolVar(&secureCookies, "secure-cookies", false, "mark session cookies Secure (automatic with --tls-cert; set it behind a TLS-terminating proxy)")
+	fs.StringSliceVar(&trustedProxies, "trusted-proxy", nil, "reverse proxy addresses or CIDR ranges whose X-Forwarded-For (client IP in the audit log) and X-Forwarded-Proto: https (Secure cookies) are believed; repeat or separate with commas")
 	fs.DurationVar(&syncEvery, "feeds-sync-interval", 0, "sync vulnerability feeds this often, e.g. 24h (0: never; use 'vigil feeds sync' or import)")
 	sf.register(cmd)
 	return cmd
@@ -210,11 +221,11 @@ func (w *logWriter) Write(p []byte) (int, error) {
 // serveHTTP runs the HTTP server until ctx ends, then shuts down gracefully.
 // ready, when set, receives the bound address once listening.
 func serveHTTP(ctx context.Context, b *backend, listen, tlsCert, tlsKey string, secureCookies bool, out io.Writer, ready chan<- string) error {
-	webh, err := web.New(b.svc, b.log, web.Options{SecureCookies: secureCookies})
+	webh, err := web.New(b.svc, b.log, web.Options{SecureCookies: secureCookies, TrustedProxies: b.proxies})
 	if err != nil {
 		return err
 	}
-	srv := server.New(b.svc, b.log, server.Options{Web: webh})
+	srv := server.New(b.svc, b.log, server.Options{Web: webh, TrustedProxies: b.proxies})
 	stopJobs, err := startJobs(ctx, b)
 	if err != nil {
 		return err
