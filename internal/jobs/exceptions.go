@@ -41,3 +41,34 @@ func exceptionSweepJob() *river.PeriodicJob {
 		func() (river.JobArgs, *river.InsertOpts) { return ExceptionSweepArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "exception_sweep", RunOnStart: true})
 }
+
+// ReportInterval is how often scheduled e-mail reports are looked at;
+// schedules are by the hour, so a report goes out within this of its hour.
+const ReportInterval = 5 * time.Minute
+
+// ReportArgs runs service.SendDueReports.
+type ReportArgs struct{}
+
+func (ReportArgs) Kind() string { return "vigil_scheduled_reports" }
+
+func (ReportArgs) InsertOpts() river.InsertOpts {
+	// Not retried: SendDueReports claims each slot before sending and
+	// records a failure on the schedule.
+	return river.InsertOpts{MaxAttempts: 1}
+}
+
+type reportWorker struct {
+	river.WorkerDefaults[ReportArgs]
+	svc *service.Service
+}
+
+func (w *reportWorker) Work(ctx context.Context, _ *river.Job[ReportArgs]) error {
+	_, err := w.svc.SendDueReports(ctx)
+	return err
+}
+
+func reportJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(ReportInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return ReportArgs{}, nil },
+		&river.PeriodicJobOpts{ID: "scheduled_reports", RunOnStart: true})
+}

@@ -166,6 +166,7 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 	river.AddWorker(workers, &sweepWorker{svc: svc})
 	river.AddWorker(workers, &digestWorker{svc: svc})
 	river.AddWorker(workers, &exceptionSweepWorker{svc: svc})
+	river.AddWorker(workers, &reportWorker{svc: svc})
 	fan := &fanOutWorker{}
 	river.AddWorker(workers, fan)
 	cfg := &river.Config{
@@ -192,6 +193,7 @@ func open[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], svc *servic
 				return DigestArgs{Mode: alert.ModeDaily}, nil
 			}, &river.PeriodicJobOpts{ID: "digest_daily"}),
 			exceptionSweepJob(),
+			reportJob(),
 		}
 	}
 	c, err := river.NewClient(drv, cfg)

@@ -89,7 +89,7 @@ func (s *Sender) sendMail(ctx context.Context, cf *alert.ChannelConfig, password
 	if err != nil {
 		return smtpResult(err), fmt.Errorf("smtp DATA: %w", err)
 	}
-	if _, err := w.Write(BuildMail(cf.From, cf.To, m)); err != nil {
+	if _, err := w.Write(buildMessage(cf.From, cf.To, m)); err != nil {
 		return Result{}, fmt.Errorf("smtp write: %w", err)
 	}
 	if err := w.Close(); err != nil {

@@ -26,10 +26,17 @@ type Message struct {
 	Kind           string // firing, changed, reminder, resolved, digest, test
 	Events         []alert.Event
 	SentAt         time.Time
+
+	// Report, when set, makes the message a scheduled report (e-mail only;
+	// see report_mail.go) instead of alert events.
+	Report *Report
 }
 
 // Subject is the message's one-line summary (e-mail subject, chat title).
 func (m *Message) Subject() string {
+	if m.Report != nil {
+		return m.Report.Subject
+	}
 	switch {
 	case m.Kind == alert.KindDigest:
 		return fmt.Sprintf("Vigil digest: %d alert update(s)", len(m.Events))
@@ -74,6 +81,9 @@ func (s *Sender) timeout() time.Duration {
 func (s *Sender) Send(ctx context.Context, ch *alert.Channel, sec alert.ChannelSecrets, m *Message) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout())
 	defer cancel()
+	if m.Report != nil && ch.Kind != alert.ChannelEmail {
+		return Result{}, fmt.Errorf("reports are sent by e-mail only, not to a %s channel", ch.Kind)
+	}
 	switch ch.Kind {
 	case alert.ChannelWebhook:
 		body, err := WebhookBody(m)

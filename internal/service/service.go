@@ -37,6 +37,10 @@ type Service struct {
 	AlertQueue AlertQueue
 	// Notifier delivers notifications; nil uses a default notify.Sender.
 	Notifier *notify.Sender
+	// RenderReport renders a group's report for e-mail: a self-contained
+	// HTML document and a plain-text summary. The web app sets it; nil
+	// leaves scheduled reports unsent (report_schedules.go).
+	RenderReport func(ctx context.Context, a Actor, groupID int64) (html []byte, text string, err error)
 
 	reevalMu      sync.Mutex
 	reevalPending map[int64]bool

@@ -23,6 +23,7 @@ type Store interface {
 	SAP
 	Alerts
 	Exceptions
+	ReportSchedules
 	Dashboard
 	Accounts
 	Audit

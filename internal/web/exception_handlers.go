@@ -26,6 +26,9 @@ func (a *app) riskRoutes(m interface {
 	m.Handle("POST /exceptions/{id}/revoke", a.user(a.handleRevokeException))
 	m.Handle("GET /worklist", a.user(a.handleWorklist))
 	m.Handle("GET /worklist/export", a.user(a.handleWorklistExport))
+	m.Handle("GET /reports", a.user(a.handleReports))
+	m.Handle("POST /reports/schedules", a.user(a.handleCreateSchedule))
+	m.Handle("POST /reports/schedules/delete", a.user(a.handleDeleteSchedule))
 	m.Handle("GET /reports/groups/{id}", a.user(a.handleGroupReport))
 	m.Handle("GET /hosts/{id}/sbom", a.user(a.handleHostSBOM))
 }

@@ -90,7 +90,7 @@ type templates struct{ pages map[string]*template.Template }
 
 var pageFiles = []string{"login", "hosts", "host", "host_new", "credentials", "error", "vulns", "vuln", "finding_mark",
 	"compliance", "check", "check_edit", "groups", "group", "members", "account", "invite", "audit",
-	"exceptions", "exception", "exception_new", "worklist", "report_group"}
+	"exceptions", "exception", "exception_new", "worklist", "report_group", "reports"}
 
 func loadTemplates(as *assets) (*templates, error) {
 	funcs := template.FuncMap{

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +46,9 @@ type reportPage struct {
 	Recent      []exceptionRow
 	HostRows    []reportHost
 	TrendDays   int
+	// InlineCSS carries the style sheet into the document when it is
+	// e-mailed: a mail client loads no /static files.
+	InlineCSS template.CSS
 }
 
 type sevCount struct {
@@ -94,6 +101,38 @@ func (a *app) handleGroupReport(w http.ResponseWriter, r *http.Request, rq *requ
 	a.execute(w, r, http.StatusOK, "report_group", "report", pageData{Title: "Report: " + rep.Group.Name, Req: rq, Data: p})
 }
 
+// renderReportMail renders a group's report as a self-contained HTML
+// document and its executive summary as text, for scheduled e-mails
+// (service.RenderReport).
+func (a *app) renderReportMail(ctx context.Context, act service.Actor, groupID int64) ([]byte, string, error) {
+	rep, err := a.svc.GroupReport(ctx, act, groupID)
+	if err != nil {
+		return nil, "", err
+	}
+	cat, err := a.catalog(ctx, act.WorkspaceID)
+	if err != nil {
+		return nil, "", err
+	}
+	ws, err := a.svc.Store.GetWorkspace(ctx, act.WorkspaceID)
+	if err != nil {
+		return nil, "", err
+	}
+	p := newReportPage(rep, cat, ws)
+	css, ok := a.assets.files["report.css"]
+	if !ok {
+		return nil, "", errors.New("web: no report.css asset")
+	}
+	p.InlineCSS = template.CSS(css.data)
+	var buf bytes.Buffer
+	if err := a.tmpl.pages["report_group"].ExecuteTemplate(&buf, "report", pageData{Title: "Report: " + rep.Group.Name, Data: p}); err != nil {
+		return nil, "", fmt.Errorf("render report: %w", err)
+	}
+	text := "Vigil report: " + rep.Group.Name + " (" + p.Generated + ")\n\n" + strings.Join(p.Summary, "\n\n") +
+		"\n\nThe full report is attached as HTML: open it in a browser to read or print it.\n"
+	return buf.Bytes(), text, nil
+}
+
+// newReportPage turns the service's report into what the template shows.
 func newReportPage(rep *service.GroupReport, cat *checkCatalog, ws *domain.Workspace) reportPage {
 	now := rep.GeneratedAt
 	p := reportPage{GroupID: rep.Group.ID, GroupName: rep.Group.Name, Description: rep.Group.Description, Workspace: ws.Name,

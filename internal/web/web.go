@@ -69,6 +69,9 @@ func New(svc *service.Service, log *slog.Logger, opts Options) (http.Handler, er
 	}
 	a := &app{svc: svc, log: log, auth: &httpx.Authenticator{Svc: svc, Log: log, Proxies: opts.TrustedProxies},
 		opts: opts, tmpl: t, assets: as, logins: httpx.NewLoginLimiter()}
+	// Scheduled e-mail reports are the printable report's template, so the
+	// service renders them through the web app.
+	svc.RenderReport = a.renderReportMail
 	return a.routes(), nil
 }
 

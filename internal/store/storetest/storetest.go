@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExceptionScopes", testExceptionScopes},
 		{"ExceptionPrecedenceAndChecks", testExceptionPrecedenceAndChecks},
 		{"ExceptionExpiryAndHistory", testExceptionExpiryAndHistory},
+		{"ReportSchedules", testReportSchedules},
 		{"SAP", testSAP},
 		{"HostTable", testHostTable},
 		{"FleetCounts", testFleetCounts},

@@ -53,7 +53,25 @@ ALTER TABLE check_results ADD COLUMN exception_id BIGINT;
 ALTER TABLE check_results ADD COLUMN exception_kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE check_results ADD COLUMN exception_expires_at TIMESTAMPTZ;
 
+-- Scheduled e-mail reports: a group's printable report sent through an
+-- e-mail notification channel, daily or weekly at an hour (UTC).
+CREATE TABLE report_schedules (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    group_id     BIGINT NOT NULL REFERENCES host_groups (id) ON DELETE CASCADE,
+    channel_id   BIGINT NOT NULL REFERENCES alert_channels (id) ON DELETE CASCADE,
+    frequency    TEXT NOT NULL,              -- daily or weekly
+    weekday      INTEGER NOT NULL DEFAULT 1, -- weekly: 0 Sunday .. 6 Saturday
+    hour         INTEGER NOT NULL DEFAULT 7, -- UTC
+    created_by   TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_run_at  TIMESTAMPTZ,                -- the slot last sent (or tried)
+    last_error   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX report_schedules_workspace ON report_schedules (workspace_id);
+
 -- +goose Down
+DROP TABLE report_schedules;
 ALTER TABLE check_results DROP COLUMN exception_expires_at;
 ALTER TABLE check_results DROP COLUMN exception_kind;
 ALTER TABLE check_results DROP COLUMN exception_id;
