@@ -112,7 +112,12 @@ func Dial(ctx context.Context, spec inventory.HostSpec, opts Options) (*Session,
 	ep := winrm.NewEndpoint(spec.Address, port, w.HTTPS, w.Insecure, caPEM, nil, nil, opts.Timeout)
 	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
 	dial := func(network, a string) (net.Conn, error) { return dialer.DialContext(ctx, network, a) }
-	params := winrm.NewParameters("PT60S", "en-US", 153600)
+	// WS-Management's OperationTimeout must end before the HTTP client
+	// gives up waiting for a response header, so a Receive on a quiet
+	// command comes back as the w:TimedOut fault (and is repeated) rather
+	// than as a transport error.
+	op := max(opts.Timeout-5*time.Second, opts.Timeout/2, time.Second)
+	params := winrm.NewParameters(fmt.Sprintf("PT%dS", int(op.Seconds())), "en-US", 153600)
 	params.Dial = dial
 	if auth == AuthNTLM {
 		params.TransportDecorator = func() winrm.Transporter { return winrm.NewClientNTLMWithDial(dial) }

@@ -33,6 +33,13 @@ func echo(ctx context.Context, cmd string) wsmantest.Output {
 	case script == "sleep":
 		<-ctx.Done()
 		return wsmantest.Output{ExitCode: 1}
+	case script == "slow":
+		select {
+		case <-time.After(2500 * time.Millisecond):
+			return wsmantest.Output{Stdout: []byte("done")}
+		case <-ctx.Done():
+			return wsmantest.Output{ExitCode: 1}
+		}
 	case script == "big":
 		return wsmantest.Output{Stdout: bytes.Repeat([]byte("0123456789abcdef"), 20000)}
 	}
@@ -209,6 +216,28 @@ func TestCommandTimeoutKeepsSession(t *testing.T) {
 	}
 	if st := s.Stats(); st.Signals < 2 {
 		t.Fatalf("the timed-out command was not signalled: %+v", st)
+	}
+}
+
+// A command quieter than the WS-Management OperationTimeout (which the
+// transport keeps below its HTTP response timeout) is waited for across
+// several w:TimedOut Receives, as on Windows, not failed.
+func TestSlowCommandOutlivesOperationTimeout(t *testing.T) {
+	s := &wsmantest.Server{Users: map[string]string{"vigil": "pw"}, NTLM: true, Exec: echo}
+	srv := wsmantest.Start(s, false)
+	defer srv.Close()
+	ctx := context.Background()
+	sess, err := winrmx.Dial(ctx, spec(t, srv, "vigil", "pw", &inventory.WinRMOptions{}), winrmx.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	out, err := sess.Run(ctx, winrmx.PowerShellCommand("slow"))
+	if err != nil || string(out) != "done" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if st := s.Stats(); st.Receives < 3 {
+		t.Fatalf("%d Receives: the 1s operation timeout should have answered at least two with w:TimedOut", st.Receives)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +49,8 @@ type Server struct {
 	Domain, Computer string
 	Exec             Exec
 	// OperationTimeout is how long a Receive waits for a running command
-	// before answering with the w:TimedOut fault; default 1s (Windows: 60s).
+	// before answering with the w:TimedOut fault. Zero: the request's own
+	// w:OperationTimeout header, as Windows does (60s without one).
 	OperationTimeout time.Duration
 	// ChunkSize bounds the stdout bytes of one Receive response, so large
 	// outputs take several round trips as they do on Windows; default 64 KiB.
@@ -359,7 +361,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, h header, rc *r
 	s.count(func(st *Stats) { st.Receives++ })
 	wait := s.OperationTimeout
 	if wait == 0 {
-		wait = time.Second
+		wait = h.operationTimeout()
 	}
 	select {
 	case <-c.done:
@@ -505,10 +507,24 @@ type header struct {
 	Action      string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing Action"`
 	MessageID   string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing MessageID"`
 	ResourceURI string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd ResourceURI"`
+	// OperationTimeout is an xs:duration such as PT60S or PT9.5S.
+	OperationTimeout string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OperationTimeout"`
 	Selectors   []struct {
 		Name  string `xml:"Name,attr"`
 		Value string `xml:",chardata"`
 	} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet>Selector"`
+}
+
+// operationTimeout reads the header's PTnS duration; 60s when absent or
+// in another form.
+func (h header) operationTimeout() time.Duration {
+	v := strings.TrimSpace(h.OperationTimeout)
+	if sec, ok := strings.CutPrefix(v, "PT"); ok {
+		if n, err := strconv.ParseFloat(strings.TrimSuffix(sec, "S"), 64); err == nil && strings.HasSuffix(sec, "S") && n > 0 && n <= 3600 {
+			return time.Duration(n * float64(time.Second))
+		}
+	}
+	return 60 * time.Second
 }
 
 func (h header) shellID() string {
