@@ -509,7 +509,7 @@ type header struct {
 	ResourceURI string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd ResourceURI"`
 	// OperationTimeout is an xs:duration such as PT60S or PT9.5S.
 	OperationTimeout string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OperationTimeout"`
-	Selectors   []struct {
+	Selectors        []struct {
 		Name  string `xml:"Name,attr"`
 		Value string `xml:",chardata"`
 	} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet>Selector"`
