@@ -90,6 +90,12 @@ func (s *Service) MatchSAPHost(ctx context.Context, workspaceID, hostID int64) (
 	if err != nil {
 		return store.SyncStats{}, err
 	}
+	return s.matchSAPHost(ctx, workspaceID, hostID, notes)
+}
+
+// matchSAPHost matches one host against notes, loaded once by callers
+// that match many hosts.
+func (s *Service) matchSAPHost(ctx context.Context, workspaceID, hostID int64, notes []*sapnotes.Note) (store.SyncStats, error) {
 	rows, err := s.Store.ListSAPSystems(ctx, workspaceID, hostID)
 	if err != nil {
 		return store.SyncStats{}, err
@@ -115,8 +121,13 @@ func (s *Service) RematchSAP(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	notes, err := s.Store.SAPNotes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// SAPHosts lists only workspaces with SAP in scope.
 	for i, h := range hosts {
-		if _, err := s.MatchSAPHost(ctx, h.WorkspaceID, h.HostID); err != nil {
+		if _, err := s.matchSAPHost(ctx, h.WorkspaceID, h.HostID, notes); err != nil {
 			return i, err
 		}
 	}
@@ -175,6 +186,16 @@ func (s *Service) SAPNotes(ctx context.Context, a Actor, tab string) ([]SAPNoteV
 		}
 		byNote[f.Note] = append(byNote[f.Note], f)
 	}
+	catalogue := map[string]*sapnotes.Note{}
+	if len(order) > 0 {
+		all, err := s.Store.SAPNotes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range all {
+			catalogue[n.Number] = n
+		}
+	}
 	now := s.Now()
 	var out []SAPNoteView
 	var cves []string
@@ -183,12 +204,10 @@ func (s *Service) SAPNotes(ctx context.Context, a Actor, tab string) ([]SAPNoteV
 		if tab != "" && v.Tab != tab {
 			continue
 		}
-		n, err := s.Store.GetSAPNote(ctx, num)
-		if domain.ErrorCode(err) == domain.ENOTFOUND {
+		n, ok := catalogue[num]
+		if !ok {
 			// A note withdrawn from the catalogue still shows its findings.
 			n = &sapnotes.Note{Number: num, Title: "(no longer in the catalogue)"}
-		} else if err != nil {
-			return nil, err
 		}
 		v.Note = n
 		v.KEV = n.KEVListed
