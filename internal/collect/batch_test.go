@@ -136,8 +136,8 @@ func TestScanRoundTrips(t *testing.T) {
 	if err := Scan(context.Background(), countingRunner{fakeRunner: r, noBatch: true}, &rep, scanNow); err != nil {
 		t.Fatal(err)
 	}
-	// 12 system probes, then dpkg and python: each batch is tried once.
-	if want := 2 + 12 + 2; r.execs != want {
+	// 13 system probes, then dpkg and python: each batch is tried once.
+	if want := 2 + 13 + 2; r.execs != want {
 		t.Errorf("fallback: %d execs, want %d", r.execs, want)
 	}
 	if rep.System.Hostname != "web-1" || len(rep.Packages) != 7+68 {

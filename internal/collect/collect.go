@@ -60,6 +60,7 @@ var systemProbes = []Probe{
 	listeningProbe,
 	kernelInstalledProbe,
 	accountsProbe,
+	servicesProbe,
 }
 
 // hostProbes run after the family is known, in the second batch: the

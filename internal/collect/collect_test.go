@@ -119,6 +119,7 @@ func debianHost(t *testing.T) *fakeRunner {
 		cmds["packages/debian"]:  string(fixture(t, "osv-scalibr/var/lib/dpkg/status.debian-12-excerpt")),
 		cmds["kernel_installed"]: string(item(t, "reboot_required")),
 		cmds["accounts"]:         string(item(t, "accounts")),
+		cmds["services"]:         string(item(t, "services")),
 		cmds["python_packages"]:  string(readTestdata(t, "python/debian12/python_packages")),
 	}}
 }
@@ -141,7 +142,7 @@ func probeErr(rs []inventory.ProbeResult, name string) string {
 }
 
 var allProbes = []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening",
-	"kernel_installed", "accounts", "packages", "python_packages", "dmi_ids", "listening_processes", "account_status", "sudoers"}
+	"kernel_installed", "accounts", "services", "packages", "python_packages", "dmi_ids", "listening_processes", "account_status", "sudoers"}
 
 // readTestdata reads a file under testdata/.
 func readTestdata(t testing.TB, rel string) []byte {
@@ -186,6 +187,9 @@ func TestScanDebianHost(t *testing.T) {
 	}
 	if sys.OS.EOLDate != "2028-06-30" {
 		t.Errorf("os eol date = %q", sys.OS.EOLDate)
+	}
+	if sys.ServiceManager != "systemd" || len(sys.Services) == 0 || sys.Services[0].Name > sys.Services[len(sys.Services)-1].Name {
+		t.Errorf("services: %s %+v", sys.ServiceManager, sys.Services)
 	}
 	if len(sys.Accounts) == 0 || sys.Accounts[0].Name != "root" || sys.Accounts[0].SudoSource != "groups" || sys.Accounts[0].Locked != nil {
 		t.Errorf("accounts = %+v", sys.Accounts)
@@ -233,7 +237,7 @@ func TestScanAbortsOnSessionError(t *testing.T) {
 	if !errors.Is(err, dead) || !strings.Contains(err.Error(), "probe batch") {
 		t.Fatalf("err = %v, want the session error wrapped", err)
 	}
-	want := allProbes[:12]
+	want := allProbes[:13]
 	if got := probeNames(rep.Probes); !reflect.DeepEqual(got, want) {
 		t.Errorf("probes = %v, want %v", got, want)
 	}
@@ -294,7 +298,7 @@ func TestScanPackageFamily(t *testing.T) {
 			if tt.pkgCommand == "" {
 				// No package probe in the batch; its error is
 				// recorded after it.
-				want = append(append(append([]string{}, allProbes[:12]...), "python_packages", "packages"), allProbes[14:]...)
+				want = append(append(append([]string{}, allProbes[:13]...), "python_packages", "packages"), allProbes[15:]...)
 			}
 			if got := probeNames(rep.Probes); !reflect.DeepEqual(got, want) {
 				t.Errorf("probes = %v", got)
@@ -302,8 +306,8 @@ func TestScanPackageFamily(t *testing.T) {
 			if e := probeErr(rep.Probes, "packages"); e != tt.wantErr {
 				t.Errorf("packages error = %q, want %q", e, tt.wantErr)
 			}
-			if tt.pkgCommand != "" && r.ran[12] != tt.pkgCommand {
-				t.Errorf("package command = %q, want %q", r.ran[12], tt.pkgCommand)
+			if tt.pkgCommand != "" && r.ran[13] != tt.pkgCommand {
+				t.Errorf("package command = %q, want %q", r.ran[13], tt.pkgCommand)
 			}
 			if rep.Packages == nil || len(rep.Packages) != 0 {
 				t.Errorf("packages = %#v, want empty non-nil", rep.Packages)
@@ -315,7 +319,7 @@ func TestScanPackageFamily(t *testing.T) {
 func TestCommands(t *testing.T) {
 	cmds := Commands()
 	want := []string{"os", "hostname", "kernel", "uptime", "cpu", "memory", "hardware", "filesystems", "network", "listening",
-		"kernel_installed", "accounts", "python_packages", "packages/debian", "packages/redhat", "packages/suse", "packages/alpine"}
+		"kernel_installed", "accounts", "services", "python_packages", "packages/debian", "packages/redhat", "packages/suse", "packages/alpine"}
 	if len(cmds) != len(want) {
 		t.Errorf("Commands() has %d entries, want %d: %v", len(cmds), len(want), cmds)
 	}

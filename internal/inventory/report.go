@@ -80,9 +80,25 @@ type System struct {
 	// Accounts are the local accounts from /etc/passwd, with lock state
 	// and sudo rights where the privileged probes could read them.
 	Accounts []Account `json:"accounts,omitempty"`
+	// ServiceManager is systemd, openrc or unknown; Services are its
+	// service units, sorted by name.
+	ServiceManager string    `json:"service_manager,omitempty"`
+	Services       []Service `json:"services,omitempty"`
 	// Windows holds what only Windows hosts have (hotfixes, services,
 	// firewall, Defender, policies); nil on other hosts.
 	Windows *Windows `json:"windows,omitempty"`
+}
+
+// Service is one service. For systemd, Enabled is the unit file state
+// (enabled, disabled, static, masked, ...), Active and Sub the ACTIVE and SUB
+// columns of systemctl list-units ("" where systemd is not running). For
+// OpenRC, Enabled is enabled when the service is in a runlevel, Active its
+// state mapped to active/inactive/failed and Sub OpenRC's own word.
+type Service struct {
+	Name    string `json:"name"`
+	Enabled string `json:"enabled,omitempty"`
+	Active  string `json:"active,omitempty"`
+	Sub     string `json:"sub,omitempty"`
 }
 
 // Account is one local account. Locked is unknown (nil) unless the
