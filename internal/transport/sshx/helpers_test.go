@@ -33,7 +33,7 @@ type testServer struct {
 	logins   atomic.Int64 // password/keyboard-interactive checks
 }
 
-func newSigner(t *testing.T) gossh.Signer {
+func newSigner(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -48,7 +48,7 @@ func newSigner(t *testing.T) gossh.Signer {
 
 // start serves s.srv on a free 127.0.0.1 port with s.key (a new ed25519
 // key when nil).
-func (s *testServer) start(t *testing.T) {
+func (s *testServer) start(t testing.TB) {
 	t.Helper()
 	if s.key == nil {
 		s.key = newSigner(t)
