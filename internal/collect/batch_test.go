@@ -207,3 +207,18 @@ func TestBatchUnderShells(t *testing.T) {
 		}
 	}
 }
+
+// constRunner answers every command the same, as a forced command would.
+type constRunner struct{ n *int }
+
+func (c constRunner) Run(context.Context, string) ([]byte, error) { *c.n++; return []byte("hello\n"), nil }
+
+// Output without markers, even with exit status 0, means the script did not
+// run: the commands go one exec each and their results are their own.
+func TestRunBatchNoMarkers(t *testing.T) {
+	n := 0
+	res, err := runBatch(context.Background(), constRunner{&n}, []batchCmd{{"a", "x"}, {"b", "y"}}, time.Minute)
+	if err != nil || n != 3 || string(res[0].out) != "hello\n" || string(res[1].out) != "hello\n" || res[1].err != nil {
+		t.Errorf("err %v, %d execs, results %+v", err, n, res)
+	}
+}
