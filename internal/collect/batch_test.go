@@ -211,7 +211,10 @@ func TestBatchUnderShells(t *testing.T) {
 // constRunner answers every command the same, as a forced command would.
 type constRunner struct{ n *int }
 
-func (c constRunner) Run(context.Context, string) ([]byte, error) { *c.n++; return []byte("hello\n"), nil }
+func (c constRunner) Run(context.Context, string) ([]byte, error) {
+	*c.n++
+	return []byte("hello\n"), nil
+}
 
 // Output without markers, even with exit status 0, means the script did not
 // run: the commands go one exec each and their results are their own.
