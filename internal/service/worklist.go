@@ -362,6 +362,7 @@ func BuildWorklist(findings []vuln.Finding, exp Exposure, now time.Time) *Workli
 
 	type fk struct{ pkg, fix string }
 	fleet := map[fk]*FleetItem{}
+	fleetVulns := map[fk]map[string]bool{} // a package can gather thousands of CVEs
 	var forder []fk
 	for i := range wl.Items {
 		it := &wl.Items[i]
@@ -370,12 +371,14 @@ func BuildWorklist(findings []vuln.Finding, exp Exposure, now time.Time) *Workli
 		if fi == nil {
 			fi = &FleetItem{Package: it.Package, Fix: it.Fix, Rank: Rank{Severity: "unknown"}}
 			fleet[k] = fi
+			fleetVulns[k] = map[string]bool{}
 			forder = append(forder, k)
 		}
 		fi.Hosts++
 		fi.HostIDs = append(fi.HostIDs, it.HostID)
 		for _, v := range it.Vulns {
-			if !slices.Contains(fi.Vulns, v) {
+			if !fleetVulns[k][v] {
+				fleetVulns[k][v] = true
 				fi.Vulns = append(fi.Vulns, v)
 			}
 		}
@@ -385,6 +388,7 @@ func BuildWorklist(findings []vuln.Finding, exp Exposure, now time.Time) *Workli
 		fi.Rank.mergeRank(&it.Rank)
 	}
 	for _, k := range forder {
+		sortVulns(fleet[k].Vulns, vr)
 		wl.Fleet = append(wl.Fleet, *fleet[k])
 	}
 	// Items were already in rank order, so a stable sort keeps the first
