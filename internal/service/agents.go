@@ -140,6 +140,9 @@ func (s *Service) openCredential(c *domain.Credential, cache map[int64]*inventor
 // validatePrivateKey rejects keys that the agent could not use, at save time
 // rather than at 3 a.m. on the first scan.
 func validatePrivateKey(key string, passphrase *string) error {
+	if done, err := privateKeyRefs(key, passphrase); done {
+		return err
+	}
 	var err error
 	if nonEmpty(passphrase) {
 		_, err = ssh.ParsePrivateKeyWithPassphrase([]byte(key), []byte(*passphrase))

@@ -244,6 +244,9 @@ func (s *Service) sealCredential(ctx context.Context, workspaceID int64, name st
 // fillSecrets seals the given secrets into c. A new password clears a
 // stored key and the other way round: a credential has one way to log in.
 func (s *Service) fillSecrets(c *domain.Credential, username string, password, key, passphrase *string) error {
+	if err := checkVaultRefs(username, password, key, passphrase); err != nil {
+		return err
+	}
 	c.Username = username
 	seal := func(v, field string) ([]byte, error) {
 		return s.Sealer.Seal([]byte(v), sealAD(c.WorkspaceID, field))
