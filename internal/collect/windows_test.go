@@ -291,7 +291,9 @@ func TestParseWinSoftware(t *testing.T) {
 			}
 		})
 	}
-	for in, n := range map[string]int{"": 0, "null": 0, "[]": 0, "\r\n": 0, `[{"name":null},{"name":"  "}]`: 0} {
+	// "[null]" is what ConvertTo-Json -InputObject @($r) prints when the
+	// loop found nothing: @($null) is a one-element array.
+	for in, n := range map[string]int{"": 0, "null": 0, "[]": 0, "[null]": 0, "\r\n": 0, `[{"name":null},{"name":"  "}]`: 0} {
 		if p, err := ParseWinSoftware([]byte(in)); err != nil || len(p) != n || p == nil {
 			t.Errorf("ParseWinSoftware(%q) = %v, %v", in, p, err)
 		}
@@ -333,6 +335,14 @@ func TestParseWinHotfixes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestParseWinHotfixesEmpty(t *testing.T) {
+	for _, in := range []string{"", "[]", "[null]", "null", `{"kb":null}`} {
+		if hs, err := ParseWinHotfixes([]byte(in)); err != nil || len(hs) != 0 || hs == nil {
+			t.Errorf("ParseWinHotfixes(%q) = %v, %v", in, hs, err)
+		}
 	}
 }
 
