@@ -256,7 +256,10 @@ func (q *Queue) insertDeliveries(ctx context.Context, workspaceID int64, ids []i
 	ps := make([]river.InsertManyParams, len(ids))
 	for i, id := range ids {
 		ps[i] = river.InsertManyParams{Args: DeliverArgs{WorkspaceID: workspaceID, NotificationID: id},
-			InsertOpts: &river.InsertOpts{Queue: QueueDeliveries, MaxAttempts: q.attempts}}
+			// Unique by notification while its job exists (waiting,
+			// running, retrying, or completed within retention): a
+			// re-queue of a stalled notification never doubles a delivery.
+			InsertOpts: &river.InsertOpts{Queue: QueueDeliveries, MaxAttempts: q.attempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
 	}
 	return q.c.InsertMany(ctx, ps)
 }

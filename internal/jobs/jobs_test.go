@@ -152,3 +152,74 @@ func TestQueueDelivers(t *testing.T) {
 		})
 	}
 }
+
+// TestRequeueDoesNotDouble: a notification whose delivery job is waiting
+// for its retry is not delivered again when re-queued (the sweep's
+// re-queue of stalled notifications relies on this).
+func TestRequeueDoesNotDouble(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key := make([]byte, secrets.KeySize)
+	_, _ = rand.Read(key)
+	sealer, _ := secrets.NewSealer(key)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := service.New(st, sealer, log)
+	res, err := svc.Bootstrap(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	admin := service.Actor{UserID: 1, Login: "admin", WorkspaceID: res.Workspace.ID, Role: "admin"}
+	ch, err := svc.CreateChannel(ctx, admin, service.ChannelInput{Name: "hook", Kind: alert.ChannelWebhook, Config: alert.ChannelConfig{URL: srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &alert.Notification{WorkspaceID: res.Workspace.ID, ChannelID: ch.ID, Kind: alert.KindFiring, Status: alert.NotifyPending,
+		Events: []alert.Event{{Kind: alert.KindFiring, Title: "x"}}}
+	if err := st.CreateNotification(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.OpenSQLite(ctx, st.SQL(), svc, jobs.Options{Log: log, PollInterval: 20 * time.Millisecond, RetryBase: time.Hour, NoPeriodic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.AlertQueue = q
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		q.Stop(sctx)
+	}()
+	if err := q.EnqueueDeliveries(ctx, res.Workspace.ID, []int64{n.ID}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the failure is recorded, the retry scheduled in an hour
+	// As the sweep would, an hour from now... but the job still exists.
+	svc.Now = func() time.Time { return time.Now().UTC().Add(time.Hour) }
+	if err := svc.RequeueStalled(ctx, res.Workspace.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if c := calls.Load(); c != 1 {
+		t.Fatalf("%d deliveries after a re-queue; want the one waiting for its retry", c)
+	}
+	got, _ := st.GetNotification(ctx, res.Workspace.ID, n.ID)
+	if got.Status != alert.NotifyPending || got.Attempts != 1 {
+		t.Errorf("notification %+v", got)
+	}
+}

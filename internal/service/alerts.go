@@ -438,6 +438,9 @@ func (s *Service) SweepAlerts(ctx context.Context) error {
 
 func (s *Service) sweepWorkspace(ctx context.Context, workspaceID int64) error {
 	now := s.Now()
+	if err := s.RequeueStalled(ctx, workspaceID); err != nil {
+		return err
+	}
 	rules, err := s.Store.ListAlertRules(ctx, workspaceID, timeEvents...)
 	if err != nil {
 		return err
@@ -560,7 +563,30 @@ func (s *Service) DeliverNotification(ctx context.Context, workspaceID, id int64
 	if err != nil {
 		return err
 	}
+	if !c.Enabled && n.Kind != alert.KindTest {
+		// Disabled after the notification was queued: not sent, and
+		// recorded so, rather than retried.
+		at := alert.Attempt{At: s.Now(), Error: "channel disabled"}
+		return s.Store.RecordAttempt(ctx, workspaceID, n.ID, at, alert.NotifyFailed)
+	}
 	return s.deliver(ctx, c, n, final)
+}
+
+// RequeueStalled queues again the notifications still pending long after
+// they were created: those whose delivery job was never inserted (the
+// queue failed right after the alert was written). The queue drops a
+// delivery whose job still exists (waiting for a retry, say), so this never
+// sends twice.
+func (s *Service) RequeueStalled(ctx context.Context, workspaceID int64) error {
+	if s.AlertQueue == nil {
+		return nil
+	}
+	ids, err := s.Store.StalledNotifications(ctx, workspaceID, s.Now().Add(-10*time.Minute))
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	s.Log.Warn("re-queueing stalled notifications", "workspace_id", workspaceID, "count", len(ids))
+	return s.AlertQueue.EnqueueDeliveries(ctx, workspaceID, ids)
 }
 
 func (s *Service) deliver(ctx context.Context, c *alert.Channel, n *alert.Notification, final bool) error {

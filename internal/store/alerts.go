@@ -56,6 +56,10 @@ type Alerts interface {
 	// transaction, and returns the digests (empty when nothing waited).
 	CollectDigest(ctx context.Context, workspaceID int64, mode string, now time.Time) ([]alert.Notification, error)
 
+	// StalledNotifications returns the IDs of notifications still pending
+	// that were created before the given time.
+	StalledNotifications(ctx context.Context, workspaceID int64, createdBefore time.Time) ([]int64, error)
+
 	// AlertWorkspaces lists the workspaces with at least one enabled rule.
 	AlertWorkspaces(ctx context.Context) ([]int64, error)
 	// AlertSettings returns the workspace's settings, or the defaults.

@@ -583,6 +583,17 @@ func idOrNil(id int64) *int64 {
 	return &id
 }
 
+// StalledNotifications implements store.Alerts.
+func (db *DB) StalledNotifications(ctx context.Context, workspaceID int64, createdBefore time.Time) ([]int64, error) {
+	rows, err := db.query(ctx, db.pool, `SELECT id FROM notifications WHERE workspace_id = ? AND status = 'pending' AND created_at < ?
+		ORDER BY id LIMIT 1000`, workspaceID, ts(createdBefore))
+	out, err := collect(rows, err, func(s scanner) (*int64, error) {
+		var id int64
+		return &id, s.Scan(&id)
+	})
+	return out, wrap("stalled notifications", err)
+}
+
 // AlertWorkspaces implements store.Alerts.
 func (db *DB) AlertWorkspaces(ctx context.Context) ([]int64, error) {
 	rows, err := db.query(ctx, db.pool, `SELECT DISTINCT workspace_id FROM alert_rules WHERE enabled ORDER BY workspace_id`)

@@ -166,8 +166,21 @@ func testAlertLifecycle(t *testing.T, s store.Store) {
 		t.Fatalf("notifications of the resolved alert %+v", ns)
 	}
 
-	// Attempts are kept in order with their codes.
+	// Pending notifications older than a time are the stalled ones.
 	n := ns[0]
+	stalled, err := s.StalledNotifications(ctx, fx.ws, at(10*time.Minute))
+	must(t, err)
+	if !containsID(stalled, n.ID) || len(stalled) != 8 {
+		t.Errorf("stalled %v, want the 8 pending including %d", stalled, n.ID)
+	}
+	if early, _ := s.StalledNotifications(ctx, fx.ws, at(0)); len(early) != 0 {
+		t.Errorf("stalled before any was created: %v", early)
+	}
+	if other, _ := s.StalledNotifications(ctx, newWorkspace(t, s).ID, at(10*time.Minute)); len(other) != 0 {
+		t.Errorf("another workspace sees stalled %v", other)
+	}
+
+	// Attempts are kept in order with their codes.
 	must(t, s.RecordAttempt(ctx, fx.ws, n.ID, alert.Attempt{At: at(4 * time.Minute), Error: "webhook answered 500", ResponseCode: 500, DurationMS: 12}, alert.NotifyPending))
 	must(t, s.RecordAttempt(ctx, fx.ws, n.ID, alert.Attempt{At: at(5 * time.Minute), OK: true, ResponseCode: 200, DurationMS: 8}, alert.NotifySent))
 	got, err := s.GetNotification(ctx, fx.ws, n.ID)
@@ -177,6 +190,9 @@ func testAlertLifecycle(t *testing.T, s store.Store) {
 		t.Errorf("after attempts %+v", got)
 	}
 	wantTimePtr(t, "sent", got.SentAt, at(5*time.Minute))
+	if stalled, _ := s.StalledNotifications(ctx, fx.ws, at(10*time.Minute)); containsID(stalled, n.ID) {
+		t.Error("a sent notification is still stalled")
+	}
 	_, err = s.GetNotification(ctx, newWorkspace(t, s).ID, n.ID)
 	wantCode(t, err, domain.ENOTFOUND)
 
