@@ -318,3 +318,30 @@ func TestScanHostSudoOption(t *testing.T) {
 		}
 	}
 }
+
+// The jump host's own credential may be a Vault reference too; its failure
+// names the jump host.
+func TestResolveHostJumpCredential(t *testing.T) {
+	var reads atomic.Int64
+	addr := kvV1Vault(t, map[string]map[string]string{"bastion": {"password": "jump-secret"}}, &reads)
+	a := newTestAgent(t, http.NotFoundHandler())
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokenFile, []byte("hvs.agent-test"), 0o600)
+	a.cfg.Vault = &vaultref.Config{Address: addr, KVVersion: 1, Auth: vaultref.Auth{Method: vaultref.MethodToken, TokenFile: tokenFile}}
+	if err := a.cfg.Vault.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := inventory.HostSpec{Credential: &inventory.Credential{Username: "u", Password: "plain"},
+		Jump: &inventory.JumpHost{Address: "b", Credential: &inventory.Credential{Username: "j", Password: "vault:kv/bastion#password"}}}
+	got, err := a.resolveHost(context.Background(), h)
+	if err != nil || got.Jump.Credential.Password != "jump-secret" || got.Credential.Password != "plain" {
+		t.Fatalf("resolved %+v / %+v: %v", got.Credential, got.Jump, err)
+	}
+	if h.Jump.Credential.Password != "vault:kv/bastion#password" {
+		t.Errorf("resolveHost changed the config's jump credential")
+	}
+	h.Jump.Credential = &inventory.Credential{Username: "j", Password: "vault:kv/gone#password"}
+	if _, err := a.resolveHost(context.Background(), h); err == nil || !strings.HasPrefix(err.Error(), "jump host: credential password: vault:kv/gone#password") {
+		t.Errorf("err = %v", err)
+	}
+}
