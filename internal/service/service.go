@@ -47,6 +47,11 @@ type Service struct {
 
 	// dash holds the agent config cache and the rollup scheduler.
 	dash dashState
+
+	// exposures caches each host's listening packages by the time of the
+	// scan they come from (worklist.go), so a worklist does not decode
+	// every host's latest report on every view.
+	exposures sync.Map // host ID → exposureEntry
 }
 
 // New returns a Service; now may be nil for the wall clock.

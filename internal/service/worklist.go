@@ -131,9 +131,10 @@ func (s *Service) Worklist(ctx context.Context, a Actor, f WorklistFilter) (*Wor
 // with the sockets seen ("sshd tcp/22").
 type Exposure map[int64]map[string][]string
 
-// exposure reads the listening sockets of each host that has findings, from
-// its latest successful scan. Process names need root on the host; without
-// them the host's exposure is unknown and counted out of known.
+// exposure returns the listening packages of each host that has findings,
+// from its latest successful scan. Process names need root on the host;
+// without them the host's exposure is unknown and counted out of known.
+// A host's result is cached until it reports again.
 func (s *Service) exposure(ctx context.Context, workspaceID int64, findings []vuln.Finding) (Exposure, int, error) {
 	hosts := map[int64]bool{}
 	for i := range findings {
@@ -141,29 +142,58 @@ func (s *Service) exposure(ctx context.Context, workspaceID int64, findings []vu
 	}
 	exp := Exposure{}
 	known := 0
-	for id := range hosts {
-		snap, err := s.Store.LatestSnapshot(ctx, workspaceID, id)
-		if domain.ErrorCode(err) == domain.ENOTFOUND {
+	if len(hosts) == 0 {
+		return exp, 0, nil
+	}
+	list, err := s.Store.ListHosts(ctx, workspaceID, store.HostFilter{})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, h := range list {
+		if !hosts[h.ID] || h.LastSuccessAt == nil {
 			continue
-		} else if err != nil {
-			return nil, 0, err
 		}
-		if snap.Report == nil {
-			continue
-		}
-		pkgs, err := s.Store.HostPackages(ctx, workspaceID, id)
+		e, err := s.hostExposure(ctx, workspaceID, h.ID, *h.LastSuccessAt)
 		if err != nil {
 			return nil, 0, err
 		}
-		m, ok := ListeningPackages(snap.Report.System.Network.Listening, pkgs)
-		if ok {
+		if e.known {
 			known++
 		}
-		if len(m) > 0 {
-			exp[id] = m
+		if len(e.pkgs) > 0 {
+			exp[h.ID] = e.pkgs
 		}
 	}
 	return exp, known, nil
+}
+
+// exposureEntry is a host's listening packages as of one scan.
+type exposureEntry struct {
+	scan  time.Time
+	pkgs  map[string][]string
+	known bool
+}
+
+func (s *Service) hostExposure(ctx context.Context, workspaceID, hostID int64, scan time.Time) (exposureEntry, error) {
+	if v, ok := s.exposures.Load(hostID); ok && v.(exposureEntry).scan.Equal(scan) {
+		return v.(exposureEntry), nil
+	}
+	e := exposureEntry{scan: scan}
+	snap, err := s.Store.LatestSnapshot(ctx, workspaceID, hostID)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return e, nil
+	} else if err != nil {
+		return e, err
+	}
+	if snap.Report != nil {
+		pkgs, err := s.Store.HostPackages(ctx, workspaceID, hostID)
+		if err != nil {
+			return e, err
+		}
+		e.pkgs, e.known = ListeningPackages(snap.Report.System.Network.Listening, pkgs)
+	}
+	s.exposures.Store(hostID, e)
+	return e, nil
 }
 
 // daemonPackages names the packages that ship well-known daemons whose
