@@ -441,6 +441,12 @@ func (s *Service) sweepWorkspace(ctx context.Context, workspaceID int64) error {
 	if err := s.RequeueStalled(ctx, workspaceID); err != nil {
 		return err
 	}
+	// A deleted host's open alerts can never clear by evaluation.
+	if n, err := s.Store.ResolveOrphanAlerts(ctx, workspaceID, hostEvents, now); err != nil {
+		return err
+	} else if n > 0 {
+		s.Log.Info("alerts of deleted hosts resolved", "workspace_id", workspaceID, "count", n)
+	}
 	rules, err := s.Store.ListAlertRules(ctx, workspaceID, timeEvents...)
 	if err != nil {
 		return err

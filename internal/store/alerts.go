@@ -56,6 +56,9 @@ type Alerts interface {
 	// transaction, and returns the digests (empty when nothing waited).
 	CollectDigest(ctx context.Context, workspaceID int64, mode string, now time.Time) ([]alert.Notification, error)
 
+	// ResolveOrphanAlerts quietly resolves the open alerts of the given
+	// event types whose host was deleted, returning how many.
+	ResolveOrphanAlerts(ctx context.Context, workspaceID int64, events []string, now time.Time) (int64, error)
 	// StalledNotifications returns the IDs of notifications still pending
 	// that were created before the given time.
 	StalledNotifications(ctx context.Context, workspaceID int64, createdBefore time.Time) ([]int64, error)

@@ -583,6 +583,24 @@ func idOrNil(id int64) *int64 {
 	return &id
 }
 
+// ResolveOrphanAlerts implements store.Alerts.
+func (db *DB) ResolveOrphanAlerts(ctx context.Context, workspaceID int64, events []string, now time.Time) (int64, error) {
+	if len(events) == 0 {
+		return 0, nil
+	}
+	args := []any{ts(now), ts(now), workspaceID}
+	for _, e := range events {
+		args = append(args, e)
+	}
+	res, err := db.exec(ctx, db.pool, `UPDATE alerts SET status = 'resolved', suppressed = TRUE, resolved_at = ?, updated_at = ?
+		WHERE workspace_id = ? AND status = 'open' AND host_id IS NULL AND event IN (`+placeholders(len(events))+`)`, args...)
+	if err != nil {
+		return 0, wrap("resolve orphan alerts", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("resolve orphan alerts", err)
+}
+
 // StalledNotifications implements store.Alerts.
 func (db *DB) StalledNotifications(ctx context.Context, workspaceID int64, createdBefore time.Time) ([]int64, error) {
 	rows, err := db.query(ctx, db.pool, `SELECT id FROM notifications WHERE workspace_id = ? AND status = 'pending' AND created_at < ?

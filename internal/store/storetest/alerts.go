@@ -196,11 +196,40 @@ func testAlertLifecycle(t *testing.T, s store.Store) {
 	_, err = s.GetNotification(ctx, newWorkspace(t, s).ID, n.ID)
 	wantCode(t, err, domain.ENOTFOUND)
 
-	// Deleting the rule resolves its open alert quietly and keeps history.
+	// Deleting the host leaves its open alert without a host; the sweep
+	// resolves such orphans quietly (only for host events).
+	stillOpen, _, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{Status: alert.StatusOpen})
+	must(t, err)
+	if len(stillOpen) != 1 || stillOpen[0].Subject != "finding:1" {
+		t.Fatalf("open %+v", stillOpen)
+	}
+	must(t, s.DeleteHost(ctx, fx.ws, h))
+	n2, err := s.ResolveOrphanAlerts(ctx, newWorkspace(t, s).ID, []string{alert.EventKEVFinding}, at(50*time.Minute))
+	must(t, err)
+	if n2 != 0 {
+		t.Errorf("another workspace resolved %d", n2)
+	}
+	n2, err = s.ResolveOrphanAlerts(ctx, fx.ws, []string{alert.EventCheckFailed}, at(50*time.Minute))
+	must(t, err)
+	if n2 != 0 {
+		t.Errorf("resolved %d alerts of another event type", n2)
+	}
+	n2, err = s.ResolveOrphanAlerts(ctx, fx.ws, []string{alert.EventKEVFinding}, at(50*time.Minute))
+	must(t, err)
+	if n2 != 1 {
+		t.Errorf("resolved %d orphans, want 1", n2)
+	}
+	orphan, err := s.GetAlert(ctx, fx.ws, stillOpen[0].ID)
+	must(t, err)
+	if orphan.Status != alert.StatusResolved || !orphan.Suppressed || orphan.HostID != nil || orphan.HostName != "web" {
+		t.Errorf("orphan %+v", orphan)
+	}
+
+	// Deleting the rule resolves its open alerts quietly and keeps history.
 	must(t, s.DeleteAlertRule(ctx, fx.ws, r.ID, at(time.Hour)))
 	all, total, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{})
 	must(t, err)
-	if total != 2 || all[0].Status != alert.StatusResolved || all[1].Status != alert.StatusResolved || all[0].RuleName != "KEV" {
+	if total != 2 || all[0].Status != alert.StatusResolved || all[1].Status != alert.StatusResolved || all[1].RuleName != "KEV" {
 		t.Errorf("after rule delete %+v", all)
 	}
 }
