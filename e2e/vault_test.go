@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -136,5 +137,21 @@ vault:
 	}
 	if strings.Contains(srv.stderr.String(), keyBody) {
 		t.Errorf("the server logged the private key")
+	}
+
+	// agent check: Vault login line, then the two hosts.
+	checkOut, err := exec.Command(vigilBin, "agent", "check", "--config", cfgFile).CombinedOutput()
+	if err == nil {
+		t.Errorf("agent check succeeded with a host whose secret is missing")
+	}
+	for _, want := range []string{"vault:   ok " + vs.URL + " (approle login)", "from-vault", "login ok", "missing-secret", "no secret at secret/linux/nothing"} {
+		if !strings.Contains(string(checkOut), want) {
+			t.Errorf("agent check output lacks %q:\n%s", want, checkOut)
+		}
+	}
+	os.WriteFile(secretFile, []byte("stale-secret-id\n"), 0o600)
+	checkOut, _ = exec.Command(vigilBin, "agent", "check", "--config", cfgFile).CombinedOutput()
+	if !strings.Contains(string(checkOut), "vault:   FAIL") || !strings.Contains(string(checkOut), "invalid role or secret ID") {
+		t.Errorf("agent check with a stale secret ID:\n%s", checkOut)
 	}
 }

@@ -157,3 +157,21 @@ func (a *Agent) sshNotes(ctx context.Context, h inventory.HostSpec, sess *sshx.S
 	}
 	return notes
 }
+
+// CheckVault logs into the configured Vault and out again, for 'vigil
+// agent check'. It returns "" when no vault block is configured.
+func (a *Agent) CheckVault(ctx context.Context) (string, error) {
+	if !a.cfg.Vault.Enabled() {
+		return "", nil
+	}
+	v := a.cfg.Vault
+	r, err := vaultref.New(*v)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close(context.WithoutCancel(ctx))
+	if err := r.Login(ctx); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s (%s login)", v.Address, v.Auth.Method), nil
+}

@@ -109,6 +109,13 @@ runs (docs/vault.md).`,
 				return err
 			}
 			fmt.Fprintf(out, "server:  ok %s (agent %d, %d hosts, every %s from %s UTC)\n", cfg.APIURL, rc.AgentID, len(rc.Hosts), rc.Schedule.Interval(), rc.Schedule.Anchor)
+			// A Vault that refuses the agent fails only the hosts with
+			// references, so this line informs rather than stops the check.
+			if what, err := a.CheckVault(cmd.Context()); err != nil {
+				fmt.Fprintf(out, "vault:   FAIL %v\n", err)
+			} else if what != "" {
+				fmt.Fprintf(out, "vault:   ok %s\n", what)
+			}
 			res := a.CheckHosts(cmd.Context(), rc.Hosts)
 			tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "HOST\tADDRESS\tRESULT\tTIME\tDETAIL")

@@ -236,6 +236,11 @@ func (r *Resolver) mount(ctx context.Context, path string) (string, bool, error)
 	return m, v2, nil
 }
 
+// Login logs in now rather than at the first reference, for
+// 'vigil agent check'. A resolver that logged in keeps its token for the
+// run like any other.
+func (r *Resolver) Login(ctx context.Context) error { return r.login(ctx) }
+
 // login authenticates once per run; a failed login fails every reference
 // of the run with the same error rather than being retried per host.
 func (r *Resolver) login(ctx context.Context) error {
