@@ -174,7 +174,7 @@ func (e *alertEnv) seedVulnData() {
 // agent API's use case, as an agent would.
 func (e *alertEnv) scan(h *domain.Host, version string) {
 	e.t.Helper()
-	started := time.Now().UTC().Add(time.Duration(e.seq.Add(1)) * time.Second)
+	started := e.svc.Now().Add(time.Duration(e.seq.Add(1)) * time.Second)
 	r := inventory.HostReport{SchemaVersion: inventory.SchemaVersion, ReportID: fmt.Sprintf("rep-%d-%d", h.ID, e.seq.Load()),
 		HostID: h.ID, StartedAt: started, FinishedAt: started.Add(time.Second), Status: inventory.StatusOK,
 		System: inventory.System{Hostname: h.Name, OS: inventory.OS{Family: "debian", ID: "debian", VersionID: "12",
@@ -493,5 +493,73 @@ func TestTestChannel(t *testing.T) {
 	viewer.Role = domain.RoleViewer
 	if _, err := e.svc.TestChannel(e.ctx, viewer, hook.ID); domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Errorf("viewer: %v", err)
+	}
+}
+
+// TestSweepAlerts: the periodic sweep raises what time alone changes (an
+// agent gone quiet, a host gone stale, a failed feed) and resolves it when
+// the condition clears.
+func TestSweepAlerts(t *testing.T) {
+	e := newAlertEnv(t)
+	hook := e.webhookChannel()
+	for _, r := range []alert.Rule{
+		{Name: "offline", Event: alert.EventAgentOffline, Filter: alert.Filter{OfflineMinutes: 30}, ChannelIDs: []int64{hook.ID}, NotifyResolved: true},
+		{Name: "stale", Event: alert.EventHostStale, Filter: alert.Filter{StaleIntervals: 1}, ChannelIDs: []int64{hook.ID}, NotifyResolved: true},
+		{Name: "feeds", Event: alert.EventFeedFailed, ChannelIDs: []int64{hook.ID}, NotifyResolved: true},
+	} {
+		e.rule(r)
+	}
+	e.scan(e.host, "3.0.13-1~deb12u1") // the agent reports: seen now, host fresh
+	now := e.svc.Now()
+	before := now.Add(-time.Hour)
+	if err := e.svc.Store.SaveFeedState(e.ctx, &store.FeedState{Feed: "nvd", LastAttemptAt: &now, LastSuccessAt: &before,
+		LastError: "nvd: 503 Service Unavailable"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SweepAlerts(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	open := func() map[string]bool {
+		as, _, err := e.svc.ListAlerts(e.ctx, e.admin, store.AlertFilter{Status: alert.StatusOpen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, a := range as {
+			m[a.Event] = true
+		}
+		return m
+	}
+	if got := open(); len(got) != 1 || !got[alert.EventFeedFailed] {
+		t.Fatalf("right after a scan: open %v, want only the failed feed", got)
+	}
+	// Three hours later without contact: the agent is offline and the host
+	// stale (one-hour schedule).
+	e.skew.Store(int64(3 * time.Hour))
+	if err := e.svc.SweepAlerts(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); len(got) != 3 {
+		t.Fatalf("three hours later: open %v", got)
+	}
+	// The feed syncs again and the agent reports: all clear.
+	later := e.svc.Now()
+	if err := e.svc.Store.SaveFeedState(e.ctx, &store.FeedState{Feed: "nvd", LastAttemptAt: &later, LastSuccessAt: &later}); err != nil {
+		t.Fatal(err)
+	}
+	e.scan(e.host, "3.0.13-1~deb12u1")
+	if err := e.svc.SweepAlerts(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); len(got) != 0 {
+		t.Fatalf("after recovery: open %v", got)
+	}
+	waitFor(t, "3 firing and 3 resolved notifications", func() bool { return len(e.hook.got()) == 6 })
+	kinds := map[string]int{}
+	for _, d := range e.hook.got() {
+		kinds[decode(t, d).Kind]++
+	}
+	if kinds[alert.KindFiring] != 3 || kinds[alert.KindResolved] != 3 {
+		t.Errorf("notifications %v", kinds)
 	}
 }
