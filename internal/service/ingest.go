@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
 )
@@ -154,6 +156,15 @@ func (s *Service) pinJumpHostKey(ctx context.Context, workspaceID, hostID int64,
 		return err
 	}
 	if h.Options.Jump == nil || h.Options.Jump.HostKey != "" {
+		return nil
+	}
+	// Only a real public key is pinned: garbage would fail every later
+	// scan of the host with an unreadable pin.
+	if len(key) > 16<<10 {
+		return nil
+	}
+	if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(key)); err != nil {
+		s.Log.Warn("report carries an unreadable jump host key; not pinned", "workspace_id", workspaceID, "host_id", hostID)
 		return nil
 	}
 	h.Options.Jump.HostKey = key
