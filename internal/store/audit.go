@@ -17,7 +17,7 @@ type Audit interface {
 // AuditFilter narrows ListAudit; zero fields match everything.
 type AuditFilter struct {
 	Actor       string // login or "agent:<name>", exact
-	Action      string // exact ("host.create") or a prefix before the dot ("host")
+	Action      string // with a dot exact ("host.create"), else the part before the dot ("host")
 	SubjectType string
 	SubjectID   int64
 	Limit       int // 0: 50

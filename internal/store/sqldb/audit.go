@@ -25,11 +25,6 @@ func (db *DB) AppendAudit(ctx context.Context, e *domain.AuditEntry) error {
 	return wrap("append audit", err)
 }
 
-// likeEscape escapes LIKE wildcards; queries say ESCAPE '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 func (db *DB) ListAudit(ctx context.Context, workspaceID int64, f store.AuditFilter) ([]domain.AuditEntry, int, error) {
 	where := []string{"workspace_id = ?"}
 	args := []any{workspaceID}
@@ -37,9 +32,15 @@ func (db *DB) ListAudit(ctx context.Context, workspaceID int64, f store.AuditFil
 		where = append(where, "actor = ?")
 		args = append(args, f.Actor)
 	}
-	if f.Action != "" {
-		where = append(where, `(action = ? OR action LIKE ? ESCAPE '\')`)
-		args = append(args, f.Action, likeEscape(f.Action)+".%")
+	switch {
+	case strings.Contains(f.Action, "."):
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	case f.Action != "":
+		// A prefix as a range (bytewise: '/' follows '.'), which the
+		// indexes serve and which needs no LIKE escaping.
+		where = append(where, "action >= ? AND action < ?")
+		args = append(args, f.Action+".", f.Action+"/")
 	}
 	if f.SubjectType != "" {
 		where = append(where, "subject_type = ?")

@@ -37,7 +37,7 @@ CREATE TABLE audit_log (
     user_agent   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_log_workspace_at ON audit_log (workspace_id, id);
-CREATE INDEX audit_log_actor ON audit_log (workspace_id, actor, id);
+CREATE INDEX audit_log_actor ON audit_log (workspace_id, actor, action, id);
 CREATE INDEX audit_log_action ON audit_log (workspace_id, action, id);
 CREATE INDEX audit_log_subject ON audit_log (workspace_id, subject_type, subject_id, id);
 
