@@ -18,7 +18,10 @@ func PowerShell(script string) string {
 	return powerShellPrefix + base64.StdEncoding.EncodeToString(b)
 }
 
-const powerShellPrefix = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand "
+// No "-ExecutionPolicy Bypass": the execution policy governs script files,
+// not -EncodedCommand, and the flag would only make the command line look
+// like the malware pattern endpoint protection watches for.
+const powerShellPrefix = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
 
 // DecodePowerShell returns the script of a command line built by PowerShell;
 // ok is false for anything else.
