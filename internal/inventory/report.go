@@ -385,6 +385,9 @@ func (r *HostReport) Validate() error {
 	if len(r.Items) > MaxItems {
 		return bad("items", "more than %d items", MaxItems)
 	}
+	if err := r.System.Windows.validate(); err != nil {
+		return err
+	}
 	for i, it := range r.Items {
 		switch it.Kind {
 		case ItemFile, ItemFileMeta, ItemProbe:

@@ -1,6 +1,9 @@
 package inventory
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // OSFamilyWindows is OS.Family (and OS.ID) of a Windows host.
 const OSFamilyWindows = "windows"
@@ -158,4 +161,30 @@ type AutoUpdate struct {
 	WSUS          string    `json:"wsus,omitempty"` // WUServer when updates come from WSUS
 	LastInstalled time.Time `json:"last_installed,omitempty"`
 	LastSearched  time.Time `json:"last_searched,omitempty"`
+}
+
+// MaxWindowsList bounds each list of the Windows part (hotfixes, services,
+// accounts, ...): far above any real host, low enough that one report
+// cannot swamp the server.
+const MaxWindowsList = 20_000
+
+// validate checks the Windows part's list sizes; nil is valid.
+func (w *Windows) validate() error {
+	if w == nil {
+		return nil
+	}
+	for name, n := range map[string]int{
+		"hotfixes": len(w.Hotfixes), "services": len(w.Services), "firewall": len(w.Firewall),
+		"administrators": len(w.Administrators), "accounts": len(w.Accounts),
+	} {
+		if n > MaxWindowsList {
+			return &FieldError{Field: "system.windows." + name, Message: fmt.Sprintf("more than %d entries", MaxWindowsList)}
+		}
+	}
+	for i, h := range w.Hotfixes {
+		if h.KB == "" {
+			return &FieldError{Field: fmt.Sprintf("system.windows.hotfixes[%d].kb", i), Message: "required"}
+		}
+	}
+	return nil
 }
