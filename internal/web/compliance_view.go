@@ -151,11 +151,12 @@ type scoreView struct {
 	Text                  string // "82.5%"
 	Value                 string // for <meter>
 	Pass, Fail, Error, NA int
+	Excepted              int // failing or erroring results under an exception
 }
 
 func newScore(sum *service.ComplianceSummary) scoreView {
 	t := sum.Totals
-	s := scoreView{Pass: t.Pass, Fail: t.Fail, Error: t.Error, NA: t.NotApplicable}
+	s := scoreView{Pass: t.Pass, Fail: t.Fail, Error: t.Error, NA: t.NotApplicable, Excepted: t.Excepted}
 	if sum.Score != nil {
 		// One decimal, so that 99.96% with a failure does not read 100%.
 		v := math.Floor(*sum.Score*10+1e-9) / 10

@@ -129,7 +129,7 @@ func TestExceptionPages(t *testing.T) {
 	wantContains(t, check, "Excepted", "Accepted risk", "/exceptions/"+strconv.FormatInt(fx.exception.ID, 10),
 		"/exceptions/new?back=")
 	dbPage := e.get(s, "/hosts/"+strconv.FormatInt(fx.db.ID, 10), http.StatusOK)
-	wantContains(t, dbPage, "Excepted")
+	wantContains(t, dbPage, "Excepted", `<a href="/exceptions" class="badge badge-marked">Excepted</a>`)
 }
 
 // TestGroupReportPage: the printable report is a document of its own (no
