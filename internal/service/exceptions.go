@@ -47,6 +47,7 @@ func (s *Service) CreateException(ctx context.Context, a Actor, in domain.Except
 		"kind", e.Kind, "scope", e.Scope, "by", a.Login)
 	s.Audit(ctx, a, "exception.create", "exception", e.ID, exceptionDetail(e))
 	s.applyExceptions(ctx, a.WorkspaceID, 0)
+	s.realert(ctx, e)
 	return s.Store.GetException(ctx, a.WorkspaceID, e.ID)
 }
 
@@ -72,6 +73,7 @@ func (s *Service) UpdateException(ctx context.Context, a Actor, id int64, in dom
 	s.Log.Info("exception updated", "workspace_id", a.WorkspaceID, "exception_id", id, "kind", e.Kind, "by", a.Login)
 	s.Audit(ctx, a, "exception.update", "exception", id, exceptionDetail(e))
 	s.applyExceptions(ctx, a.WorkspaceID, 0)
+	s.realert(ctx, e)
 	return s.Store.GetException(ctx, a.WorkspaceID, id)
 }
 
@@ -87,7 +89,12 @@ func (s *Service) RevokeException(ctx context.Context, a Actor, id int64) (*doma
 	s.Log.Info("exception revoked", "workspace_id", a.WorkspaceID, "exception_id", id, "by", a.Login)
 	s.Audit(ctx, a, "exception.revoke", "exception", id, nil)
 	s.applyExceptions(ctx, a.WorkspaceID, 0)
-	return s.Store.GetException(ctx, a.WorkspaceID, id)
+	e, err := s.Store.GetException(ctx, a.WorkspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.realert(ctx, e)
+	return e, nil
 }
 
 // ListExceptions lists the workspace's exceptions with their state now.
@@ -149,7 +156,47 @@ func (s *Service) SweepExpiredExceptions(ctx context.Context) (int, error) {
 			s.applyExceptions(ctx, e.WorkspaceID, 0)
 		}
 	}
+	for i := range expired {
+		s.realert(ctx, &expired[i])
+	}
 	return len(expired), nil
+}
+
+// realert asks for the alert rules of the hosts an exception can cover to
+// be evaluated again: findings it now hides resolve their alerts, and
+// findings it stopped hiding (revoked, expired) raise theirs without
+// waiting for the hosts' next scan. No-op without the job queue.
+func (s *Service) realert(ctx context.Context, e *domain.Exception) {
+	if s.AlertQueue == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	var hosts []int64
+	switch e.Scope {
+	case domain.ScopeHost:
+		if e.HostID != nil {
+			hosts = []int64{*e.HostID}
+		}
+	case domain.ScopeGroup:
+		if e.GroupID != nil {
+			ids, err := s.Store.GroupHostIDs(ctx, e.WorkspaceID, *e.GroupID)
+			if err != nil {
+				s.Log.Error("exception: group hosts", "workspace_id", e.WorkspaceID, "exception_id", e.ID, "err", err)
+				return
+			}
+			hosts = ids
+		}
+	case domain.ScopeAll:
+		list, err := s.Store.ListHosts(ctx, e.WorkspaceID, store.HostFilter{})
+		if err != nil {
+			s.Log.Error("exception: list hosts", "workspace_id", e.WorkspaceID, "exception_id", e.ID, "err", err)
+			return
+		}
+		for _, h := range list {
+			hosts = append(hosts, h.ID)
+		}
+	}
+	s.afterIngest(ctx, e.WorkspaceID, hosts)
 }
 
 // applyExceptions re-materialises a host's (hostID 0: the workspace's)

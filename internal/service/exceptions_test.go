@@ -2,18 +2,31 @@ package service_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/alert"
 	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/service"
 	"github.com/vigil-project/vigil/internal/store"
 	"github.com/vigil-project/vigil/internal/store/sqlite"
 	"github.com/vigil-project/vigil/internal/vuln"
 )
+
+// queue records the alert evaluations asked for.
+type queue struct{ hosts []int64 }
+
+func (q *queue) EnqueueHostAlerts(_ context.Context, _, hostID int64) error {
+	q.hosts = append(q.hosts, hostID)
+	return nil
+}
+
+func (q *queue) EnqueueDeliveries(context.Context, int64, []int64) error { return nil }
 
 // clock is an injected, settable time.
 type clock struct{ t time.Time }
@@ -70,6 +83,8 @@ func openVulns(t *testing.T, svc *service.Service, a service.Actor) []string {
 func TestExceptionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	svc, clk, a, hostID := newRiskService(t)
+	q := &queue{}
+	svc.AlertQueue = q
 	expires := now.Add(72 * time.Hour)
 	e, err := svc.CreateException(ctx, a, domain.ExceptionInput{Target: "finding", Kind: "accepted_risk", VulnID: "CVE-2024-1",
 		Scope: "host", HostID: hostID, Reason: "patch window on Friday", ExpiresAt: &expires})
@@ -78,6 +93,10 @@ func TestExceptionLifecycle(t *testing.T) {
 	}
 	if got := openVulns(t, svc, a); len(got) != 1 || got[0] != "CVE-2024-2" {
 		t.Fatalf("open with the exception: %v", got)
+	}
+	// The host's alert rules are evaluated again: its alert resolves.
+	if len(q.hosts) != 1 || q.hosts[0] != hostID {
+		t.Errorf("alert evaluations after create: %v", q.hosts)
 	}
 	wl, err := svc.Worklist(ctx, a, service.WorklistFilter{})
 	if err != nil {
@@ -119,8 +138,13 @@ func TestExceptionLifecycle(t *testing.T) {
 	if got := openVulns(t, svc, a); len(got) != 2 {
 		t.Fatalf("open at expiry: %v", got)
 	}
+	q.hosts = nil
 	if n, err := svc.SweepExpiredExceptions(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep at expiry: %d, %v", n, err)
+	}
+	// The lapse re-raises the host's alerts without waiting for a scan.
+	if len(q.hosts) != 1 || q.hosts[0] != hostID {
+		t.Errorf("alert evaluations after the sweep: %v", q.hosts)
 	}
 	if n, _ := svc.SweepExpiredExceptions(ctx); n != 0 {
 		t.Errorf("second sweep expired %d again", n)
@@ -195,5 +219,68 @@ func TestExceptionAppliesToNewFindings(t *testing.T) {
 	}
 	if got := openVulns(t, svc, a); len(got) != 2 {
 		t.Errorf("open %v, want CVE-2024-3 excepted", got)
+	}
+}
+
+// TestExceptionSuppressesAlertUntilExpiry: a KEV finding raises an alert;
+// an accepted-risk exception resolves it; at the exception's expiry the
+// sweep re-evaluates the host and the alert is open again, with no scan in
+// between.
+func TestExceptionSuppressesAlertUntilExpiry(t *testing.T) {
+	ctx := context.Background()
+	svc, clk, a, hostID := newRiskService(t)
+	key := make([]byte, secrets.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Sealer, _ = secrets.NewSealer(key); svc.Sealer == nil {
+		t.Fatal("no sealer")
+	}
+	q := &queue{}
+	svc.AlertQueue = q
+	a.Role = domain.RoleAdmin
+	if err := svc.Store.ReplaceKEV(ctx, []vuln.KEV{{CVE: "CVE-2024-1", DateAdded: now.AddDate(0, 0, -3), DueDate: now.AddDate(0, 0, 18)}}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := svc.CreateChannel(ctx, a, service.ChannelInput{Name: "hook", Kind: alert.ChannelWebhook,
+		Config: alert.ChannelConfig{URL: "https://hooks.example.net/vigil"}, Secrets: &alert.ChannelSecrets{WebhookSecret: "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAlertRule(ctx, a, alert.Rule{Name: "KEV", Event: alert.EventKEVFinding, Enabled: true, ChannelIDs: []int64{ch.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	open := func() int {
+		t.Helper()
+		for _, h := range q.hosts {
+			if _, err := svc.EvaluateHostAlerts(ctx, a.WorkspaceID, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q.hosts = nil
+		list, _, err := svc.ListAlerts(ctx, a, store.AlertFilter{Status: alert.StatusOpen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	q.hosts = []int64{hostID} // what ingest would ask for
+	if n := open(); n != 1 {
+		t.Fatalf("open alerts after the scan: %d", n)
+	}
+	expires := now.Add(24 * time.Hour)
+	if _, err := svc.CreateException(ctx, a, domain.ExceptionInput{Target: "finding", Kind: "accepted_risk", VulnID: "CVE-2024-1",
+		Scope: "all", Reason: "isolated network segment", ExpiresAt: &expires}); err != nil {
+		t.Fatal(err)
+	}
+	if n := open(); n != 0 {
+		t.Fatalf("open alerts under the exception: %d", n)
+	}
+	clk.t = expires
+	if _, err := svc.SweepExpiredExceptions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := open(); n != 1 {
+		t.Fatalf("open alerts after the expiry: %d", n)
 	}
 }
