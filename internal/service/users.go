@@ -101,6 +101,10 @@ func (s *Service) keepAnAdmin(ctx context.Context, workspaceID int64) error {
 	return nil
 }
 
+// ErrWrongPassword is ChangePassword's answer to a wrong current password,
+// so that callers can count it as a failed login.
+var ErrWrongPassword = domain.Errorf(domain.EINVALID, "current password: wrong password")
+
 // ChangePassword sets a new password after checking the current one, and
 // ends the user's other sessions (keepSession is the caller's cookie; empty
 // for API calls, which then end all of them).
@@ -113,7 +117,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Actor, current, next, ke
 		return err
 	}
 	if !secrets.CheckPassword(u.PasswordHash, current) {
-		return domain.Errorf(domain.EINVALID, "current password: wrong password")
+		return ErrWrongPassword
 	}
 	if err := validPassword(next); err != nil {
 		return err

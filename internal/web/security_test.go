@@ -145,3 +145,26 @@ func TestCookiesBehindProxy(t *testing.T) {
 		t.Errorf("no session from 198.51.100.7 with its browser in %+v", sessions)
 	}
 }
+
+// TestPasswordChangeLimited: guessing the current password on the account
+// page counts as failed logins.
+func TestPasswordChangeLimited(t *testing.T) {
+	e := newEnv(t)
+	s := e.session(e.admin)
+	for i := range 5 {
+		w := e.do(req{method: "POST", path: "/account/password", sess: s, form: withCSRF(s, url.Values{
+			"current_password": {"guess"}, "new_password": {"a-new-long-password"}, "new_password2": {"a-new-long-password"}})})
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "wrong password") {
+			t.Fatalf("guess %d: %d", i+1, w.Code)
+		}
+	}
+	w := e.do(req{method: "POST", path: "/account/password", sess: s, form: withCSRF(s, url.Values{
+		"current_password": {adminPassword}, "new_password": {"a-new-long-password"}, "new_password2": {"a-new-long-password"}})})
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("after 5 wrong guesses: %d", w.Code)
+	}
+	// The login is blocked as well.
+	if w := loginVia(t, e.h, "192.0.2.50:1", nil, "admin", adminPassword); w.Code != http.StatusTooManyRequests {
+		t.Errorf("login after the guesses: %d", w.Code)
+	}
+}

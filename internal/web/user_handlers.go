@@ -1,8 +1,11 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/httpx"
@@ -88,7 +91,19 @@ func (a *app) handleChangePassword(w http.ResponseWriter, r *http.Request, rq *r
 	if c, err := r.Cookie(httpx.SessionCookie); err == nil {
 		keep = c.Value
 	}
-	if err := a.svc.ChangePassword(r.Context(), *rq.Actor, pf.Get("current_password"), pf.Get("new_password"), keep); err != nil {
+	// Guesses at the current password count as failed logins: a stolen
+	// session must not become a way around the login rate limit.
+	limitKey := "login:" + strings.ToLower(rq.Actor.Login)
+	if wait := a.logins.Wait(limitKey); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		a.renderAccount(w, r, rq, http.StatusTooManyRequests, accountPage{PasswordError: "Too many wrong passwords. Try again later."}, "")
+		return
+	}
+	err := a.svc.ChangePassword(r.Context(), *rq.Actor, pf.Get("current_password"), pf.Get("new_password"), keep)
+	if errors.Is(err, service.ErrWrongPassword) {
+		a.logins.Fail(limitKey)
+	}
+	if err != nil {
 		if domain.ErrorCode(err) == domain.EINVALID {
 			a.renderAccount(w, r, rq, http.StatusBadRequest, accountPage{PasswordError: domain.ErrorMessage(err)}, "")
 			return
