@@ -26,8 +26,9 @@ type DashboardData struct {
 }
 
 // Dashboard returns the workspace's dashboard. Host and agent counts are
-// live; the findings and compliance figures are today's rollup, refreshed
-// here when it is older than RollupMaxAge.
+// live; the findings and compliance figures are the latest rollup's, with
+// its time; a rollup older than RollupMaxAge is refreshed in the
+// background for the next view.
 func (s *Service) Dashboard(ctx context.Context, a Actor) (*DashboardData, error) {
 	if err := a.Require(domain.PermView); err != nil {
 		return nil, err
@@ -46,20 +47,19 @@ func (s *Service) Dashboard(ctx context.Context, a Actor) (*DashboardData, error
 	if d.Trend, err = s.Store.Rollups(ctx, a.WorkspaceID, now.AddDate(0, 0, -(TrendDays-1))); err != nil {
 		return nil, err
 	}
-	today := now.UTC().Format(time.DateOnly)
-	if n := len(d.Trend); n > 0 && d.Trend[n-1].Day == today && now.Sub(d.Trend[n-1].ComputedAt) < RollupMaxAge {
+	if n := len(d.Trend); n > 0 {
 		d.Current = &d.Trend[n-1]
+		if now.Sub(d.Current.ComputedAt) >= RollupMaxAge || d.Current.Day != now.UTC().Format(time.DateOnly) {
+			s.refreshRollupLater(a.WorkspaceID, 0)
+		}
 	} else {
+		// A new workspace (or one idle for a month): compute now.
 		r, err := s.RefreshRollup(ctx, a.WorkspaceID)
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 && d.Trend[n-1].Day == today {
-			d.Trend[n-1] = *r
-		} else {
-			d.Trend = append(d.Trend, *r)
-		}
-		d.Current = &d.Trend[len(d.Trend)-1]
+		d.Trend = append(d.Trend, *r)
+		d.Current = &d.Trend[0]
 	}
 	if d.Feeds, err = s.Store.ListFeedStates(ctx); err != nil {
 		return nil, err

@@ -7,11 +7,13 @@ import (
 	"github.com/vigil-project/vigil/internal/store"
 )
 
-// The dashboard's current figures come from today's rollup row: counting
-// every open finding and check result of 10,000 hosts takes longer than a
-// page view may, so it is done after reports arrive (debounced), hourly,
-// and on a dashboard view when the row is older than RollupMaxAge. The
-// page says when the figures were computed.
+// The dashboard's current figures come from the latest rollup row:
+// counting every open finding and check result of 10,000 hosts takes
+// seconds, longer than a page view may, so it is done in the background
+// after reports arrive (debounced), hourly, and when a dashboard view finds
+// the row older than RollupMaxAge (the view shows the older figures, with
+// their time). Only a workspace without any rollup computes one in the
+// request.
 const (
 	RollupMaxAge   = 5 * time.Minute
 	rollupDebounce = 20 * time.Second
@@ -62,6 +64,12 @@ func (s *Service) RefreshRollup(ctx context.Context, workspaceID int64) (*store.
 // scheduleRollup refreshes the workspace's rollup a little later: a batch
 // of reports is usually followed by more, and one rollup covers them all.
 func (s *Service) scheduleRollup(workspaceID int64) {
+	s.refreshRollupLater(workspaceID, rollupDebounce)
+}
+
+// refreshRollupLater refreshes the rollup in the background after delay,
+// once however often it is asked meanwhile.
+func (s *Service) refreshRollupLater(workspaceID int64, delay time.Duration) {
 	if s.NoBackground {
 		return
 	}
@@ -74,25 +82,33 @@ func (s *Service) scheduleRollup(workspaceID int64) {
 		s.dash.rollups = map[int64]bool{}
 	}
 	s.dash.rollups[workspaceID] = true
-	time.AfterFunc(rollupDebounce, func() {
-		s.dash.mu.Lock()
-		delete(s.dash.rollups, workspaceID)
-		s.dash.mu.Unlock()
+	time.AfterFunc(delay, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		if _, err := s.RefreshRollup(ctx, workspaceID); err != nil {
-			s.Log.Error("rollup after reports", "workspace_id", workspaceID, "err", err)
+			s.Log.Error("rollup", "workspace_id", workspaceID, "err", err)
 		}
+		// Cleared after the run, so that views during it do not start
+		// another.
+		s.dash.mu.Lock()
+		delete(s.dash.rollups, workspaceID)
+		s.dash.mu.Unlock()
 	})
 }
 
 // MaintenanceEvery is how often RunMaintenance visits every workspace.
 const MaintenanceEvery = time.Hour
 
-// RunMaintenance refreshes every workspace's rollup and applies its
-// retention, a minute after start and then every MaintenanceEvery, until
-// ctx ends. One workspace's failure does not stop the others.
+// RunMaintenance refreshes the planner statistics and every workspace's
+// rollup and applies its retention, a minute after start and then every
+// MaintenanceEvery, until ctx ends. One workspace's failure does not stop
+// the others.
 func (s *Service) RunMaintenance(ctx context.Context) {
+	// Planner statistics first: a database that never had them plans some
+	// per-host queries as workspace scans.
+	if err := s.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Error("maintenance: optimize", "err", err)
+	}
 	t := time.NewTimer(time.Minute)
 	defer t.Stop()
 	for {
@@ -107,6 +123,9 @@ func (s *Service) RunMaintenance(ctx context.Context) {
 }
 
 func (s *Service) maintain(ctx context.Context) {
+	if err := s.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Error("maintenance: optimize", "err", err)
+	}
 	ids, err := s.Store.WorkspaceIDs(ctx)
 	if err != nil {
 		s.Log.Error("maintenance: list workspaces", "err", err)

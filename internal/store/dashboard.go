@@ -57,6 +57,11 @@ type Dashboard interface {
 	// returns how many were added.
 	AddStaticMembers(ctx context.Context, workspaceID, groupID int64, hostIDs []int64) (int, error)
 
+	// Optimize refreshes the query planner's statistics. Without them
+	// SQLite picks a workspace-wide index for one host's check results
+	// and scans the whole workspace (seconds at 10,000 hosts).
+	Optimize(ctx context.Context) error
+
 	// WorkspaceIDs lists every workspace, for background jobs that visit
 	// each (rollups, retention).
 	WorkspaceIDs(ctx context.Context) ([]int64, error)

@@ -379,6 +379,7 @@ func testSavedFilters(t *testing.T, s store.Store) {
 		t.Errorf("same name saved as a new filter: %d vs %d", again.ID, f.ID)
 	}
 	must(t, s.SaveFilter(ctx, &domain.SavedFilter{WorkspaceID: o.ID, Name: "Prod failing", Query: "x"}))
+	must(t, s.Optimize(ctx))
 	ids, err := s.WorkspaceIDs(ctx)
 	must(t, err)
 	if !containsID(ids, w.ID) || !containsID(ids, o.ID) {

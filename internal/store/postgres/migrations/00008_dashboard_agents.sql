@@ -56,15 +56,14 @@ CREATE INDEX hosts_workspace_name ON hosts (workspace_id, lower(name), name, id)
 CREATE INDEX hosts_workspace_os ON hosts (workspace_id, os_id, os_version_id);
 -- A host's worst open finding: one probe per severity.
 CREATE INDEX findings_host_open_severity ON findings (host_id, status, severity);
--- Retention deletes old snapshots and history rows by time.
-CREATE INDEX snapshots_workspace_started ON snapshots (workspace_id, started_at);
-CREATE INDEX check_history_workspace_at ON check_history (workspace_id, at);
+-- No (workspace_id, time) index on snapshots or check_history for the
+-- retention sweep: SQLite's planner then prefers it for a host's history
+-- (scanning the whole workspace's rows); the sweep goes through the
+-- per-host indexes instead.
 CREATE INDEX host_labels_workspace_key ON host_labels (workspace_id, key, value);
 
 -- +goose Down
 DROP INDEX host_labels_workspace_key;
-DROP INDEX check_history_workspace_at;
-DROP INDEX snapshots_workspace_started;
 DROP INDEX findings_host_open_severity;
 DROP INDEX hosts_workspace_os;
 DROP INDEX hosts_workspace_name;
