@@ -563,3 +563,35 @@ func TestSweepAlerts(t *testing.T) {
 		t.Errorf("notifications %v", kinds)
 	}
 }
+
+// TestFeedUpdateAlerts: an advisory imported after the last report opens a
+// finding through the re-match, and its alert goes out without waiting for
+// the host's next report.
+func TestFeedUpdateAlerts(t *testing.T) {
+	e := newAlertEnv(t)
+	e.svc.Matcher.Recheck = 0 // see the import at once, as the feed importers do
+	hook := e.webhookChannel()
+	e.rule(alert.Rule{Name: "any", Event: alert.EventNewFinding, ChannelIDs: []int64{hook.ID}})
+	e.scan(e.host, "3.0.13-1~deb12u1") // fixed for DSA-5600-1: no finding
+	settle()
+	if n := len(e.hook.got()); n != 0 {
+		t.Fatalf("%d calls before the new advisory", n)
+	}
+	adv := &vuln.Advisory{ID: "DSA-5700-1", Aliases: []string{"CVE-2024-0099"}, Severity: "high",
+		Published: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Modified: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC),
+		Affected: []vuln.Affected{{Ecosystem: "Debian:12", Package: "openssl",
+			Ranges: []vuln.Range{{Events: []vuln.Event{{Introduced: "0"}, {Fixed: "3.0.14-1~deb12u1"}}}}}}}
+	keys, err := e.svc.Store.UpsertAdvisories(e.ctx, []*vuln.Advisory{adv}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.svc.Rematch(e.ctx, keys)
+	if err != nil || st.Opened != 1 {
+		fs, _, _ := e.svc.Store.ListFindings(e.ctx, e.admin.WorkspaceID, store.FindingFilter{HostID: e.host.ID, Status: "all"})
+		t.Fatalf("rematch %+v %v; keys %v; findings %+v", st, err, keys, fs)
+	}
+	waitFor(t, "alert from the feed update", func() bool { return len(e.hook.got()) == 1 })
+	if p := decode(t, e.hook.got()[0]); p.Events[0].Details["vuln_id"] != "CVE-2024-0099" {
+		t.Errorf("payload %+v", p)
+	}
+}

@@ -134,6 +134,11 @@ func (s *Service) Rematch(ctx context.Context, keys []store.PackageKey) (Rematch
 			defer wg.Done()
 			for t := range work {
 				r, err := s.matchHost(ctx, t.WorkspaceID, t.HostID, collect)
+				if err == nil && r.Opened+r.Resolved > 0 {
+					// A feed update opened or fixed findings: their alerts
+					// must not wait for the host's next report.
+					s.afterIngest(ctx, t.WorkspaceID, []int64{t.HostID})
+				}
 				mu.Lock()
 				st.Hosts++
 				if err != nil {
