@@ -49,12 +49,7 @@ func ParseWinNetwork(out []byte) (inventory.Network, error) {
 			DNS         psList[psString] `json:"dns"`
 			MTU         psInt            `json:"mtu"`
 		}] `json:"adapters"`
-		Listening psList[struct {
-			Proto   psString `json:"proto"`
-			Address psString `json:"address"`
-			Port    psInt    `json:"port"`
-			Process psString `json:"process"`
-		}] `json:"listening"`
+		Listening psList[winListener] `json:"listening"`
 	}
 	var n inventory.Network
 	if err := psUnmarshal(out, &raw); err != nil {
@@ -101,8 +96,23 @@ func ParseWinNetwork(out []byte) (inventory.Network, error) {
 			}
 		}
 	}
+	n.Listening = winListeners(raw.Listening)
+	return n, nil
+}
+
+type winListener struct {
+	Proto   psString `json:"proto"`
+	Address psString `json:"address"`
+	Port    psInt    `json:"port"`
+	Process psString `json:"process"`
+}
+
+// winListeners keeps the valid, distinct listening sockets, tcp before udp,
+// by port; an IPv6 address makes the protocol tcp6 or udp6 as on Linux.
+func winListeners(raw []winListener) []inventory.Listener {
+	var ls []inventory.Listener
 	seen := map[string]bool{}
-	for _, l := range raw.Listening {
+	for _, l := range raw {
 		addr, err := netip.ParseAddr(string(l.Address))
 		if err != nil || l.Port <= 0 || l.Port > 65535 {
 			continue
@@ -120,16 +130,16 @@ func ParseWinNetwork(out []byte) (inventory.Network, error) {
 			continue
 		}
 		seen[key] = true
-		n.Listening = append(n.Listening, li)
+		ls = append(ls, li)
 	}
-	sort.SliceStable(n.Listening, func(i, j int) bool {
-		a, b := n.Listening[i], n.Listening[j]
+	sort.SliceStable(ls, func(i, j int) bool {
+		a, b := ls[i], ls[j]
 		if a.Proto != b.Proto {
 			return a.Proto < b.Proto
 		}
 		return a.Port < b.Port
 	})
-	return n, nil
+	return ls
 }
 
 // prefixBits reads an IPSubnet entry: a dotted mask for IPv4, a prefix

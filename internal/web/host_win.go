@@ -56,7 +56,15 @@ func windowsViewFor(s *domain.Snapshot, now time.Time) *windowsView {
 		}
 		v.Hotfixes = append(v.Hotfixes, row)
 	}
-	add := func(label, value string) { v.Posture = append(v.Posture, prop{Label: label, Value: value}) }
+	v.Posture = windowsPosture(w)
+	return v
+}
+
+// windowsPosture summarises the security settings the scan found, one line
+// each; a part whose probe failed is left out.
+func windowsPosture(w *inventory.Windows) []prop {
+	var ps []prop
+	add := func(label, value string) { ps = append(ps, prop{Label: label, Value: value}) }
 	if len(w.Firewall) > 0 {
 		var parts []string
 		for _, f := range w.Firewall {
@@ -120,7 +128,7 @@ func windowsViewFor(s *domain.Snapshot, now time.Time) *windowsView {
 			add("Guest account", map[bool]string{true: "enabled", false: "disabled"}[a.Enabled])
 		}
 	}
-	return v
+	return ps
 }
 
 func onOff(b bool) string {

@@ -69,37 +69,12 @@ type Session struct {
 // Dial checks the options, logs in and opens the remote shell. The shell is
 // the first request, so a wrong password surfaces here as ErrKindAuth.
 func Dial(ctx context.Context, spec inventory.HostSpec, opts Options) (*Session, error) {
-	if spec.Credential == nil || spec.Credential.Username == "" {
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: errors.New("no credential configured for this host (set one on the host or the workspace default)")}
-	}
-	if spec.Credential.Password == "" {
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: errors.New("WinRM needs a password credential (private keys are for SSH)")}
-	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 15 * time.Second
 	}
-	w := spec.WinRM
-	if w == nil {
-		w = &inventory.WinRMOptions{HTTPS: true}
-	}
-	auth := strings.ToLower(w.Auth)
-	if auth == "" {
-		auth = AuthNTLM
-	}
-	if auth != AuthNTLM && auth != AuthBasic {
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: fmt.Errorf("WinRM auth %q not supported (use ntlm or basic)", w.Auth)}
-	}
-	if auth == AuthBasic && !w.HTTPS {
-		// Basic over HTTP sends the password in clear; WinRM refuses it
-		// by default too (AllowUnencrypted=false).
-		return nil, &Error{Kind: inventory.ErrKindConfig, Err: errors.New("basic auth over HTTP would send the password in clear: use HTTPS, or NTLM")}
-	}
-	var caPEM []byte
-	if w.CAPEM != "" {
-		caPEM = []byte(w.CAPEM)
-		if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
-			return nil, &Error{Kind: inventory.ErrKindConfig, Err: errors.New("WinRM CA certificate is not valid PEM")}
-		}
+	w, auth, caPEM, err := checkSpec(spec)
+	if err != nil {
+		return nil, &Error{Kind: inventory.ErrKindConfig, Err: err}
 	}
 	port := spec.Port
 	if port == 0 {
@@ -155,6 +130,40 @@ func Dial(ctx context.Context, spec inventory.HostSpec, opts Options) (*Session,
 		}
 		return &Session{client: client, shell: r.shell, addr: addr}, nil
 	}
+}
+
+// checkSpec validates what Dial needs of a host before any connection: a
+// password credential, a known auth method that does not send a password in
+// clear, and a CA that parses. Nil WinRM options mean HTTPS with NTLM.
+func checkSpec(spec inventory.HostSpec) (w *inventory.WinRMOptions, auth string, caPEM []byte, err error) {
+	if spec.Credential == nil || spec.Credential.Username == "" {
+		return nil, "", nil, errors.New("no credential configured for this host (set one on the host or the workspace default)")
+	}
+	if spec.Credential.Password == "" {
+		return nil, "", nil, errors.New("WinRM needs a password credential (private keys are for SSH)")
+	}
+	w = spec.WinRM
+	if w == nil {
+		w = &inventory.WinRMOptions{HTTPS: true}
+	}
+	auth = strings.ToLower(w.Auth)
+	if auth == "" {
+		auth = AuthNTLM
+	}
+	switch {
+	case auth != AuthNTLM && auth != AuthBasic:
+		return nil, "", nil, fmt.Errorf("WinRM auth %q not supported (use ntlm or basic)", w.Auth)
+	case auth == AuthBasic && !w.HTTPS:
+		// WinRM refuses this too by default (AllowUnencrypted=false).
+		return nil, "", nil, errors.New("basic auth over HTTP would send the password in clear: use HTTPS, or NTLM")
+	}
+	if w.CAPEM != "" {
+		caPEM = []byte(w.CAPEM)
+		if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
+			return nil, "", nil, errors.New("WinRM CA certificate is not valid PEM")
+		}
+	}
+	return w, auth, caPEM, nil
 }
 
 var httpStatusRE = regexp.MustCompile(`http (?:response )?error:? (\d{3})`)
