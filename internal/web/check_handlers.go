@@ -91,7 +91,7 @@ func (a *app) handleCheck(w http.ResponseWriter, r *http.Request, rq *request) {
 		f.GroupID, p.GroupID, p.GroupName, p.ClearGroup = g.ID, g.ID, g.Name, checkURL(id)
 	}
 	if st := r.URL.Query().Get("status"); st != "" {
-		if slices.Contains(resultStatuses, st) {
+		if slices.Contains(resultStatuses, st) || st == statusExcepted {
 			p.Status = st
 		} else {
 			p.Error, code = "status: must be one of "+strings.Join(resultStatuses, ", "), http.StatusBadRequest
@@ -130,7 +130,7 @@ func (a *app) handleCheck(w http.ResponseWriter, r *http.Request, rq *request) {
 	counts := map[string]int{}
 	names := map[int64]string{}
 	for _, res := range all {
-		counts[res.Status]++
+		counts[resultState(&res, now)]++
 		names[res.HostID] = res.HostName
 	}
 	base := checkURL(id)
@@ -142,9 +142,13 @@ func (a *app) handleCheck(w http.ResponseWriter, r *http.Request, rq *request) {
 		b := checkStatus(st)
 		p.Counts = append(p.Counts, countLink{Label: b.Label, N: counts[st], URL: withStatus(base, st), Badge: b, Current: p.Status == st})
 	}
+	if n := counts[statusExcepted]; n > 0 || p.Status == statusExcepted {
+		p.Counts = append(p.Counts, countLink{Label: exceptedStatus.Label, N: n, URL: withStatus(base, statusExcepted),
+			Badge: exceptedStatus, Current: p.Status == statusExcepted})
+	}
 	sortResults(all, cat, true)
 	for _, res := range all {
-		if p.Status != "" && res.Status != p.Status {
+		if p.Status != "" && resultState(&res, now) != p.Status {
 			continue
 		}
 		p.Rows = append(p.Rows, resultRow{HostID: res.HostID, HostName: res.HostName, Status: checkStatus(res.Status),

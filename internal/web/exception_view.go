@@ -179,3 +179,15 @@ func newFindingExceptionURL(findingID int64, back string) string {
 	}
 	return "/exceptions/new?" + q.Encode()
 }
+
+// statusExcepted is the check page's ?status= for excepted results.
+const statusExcepted = "excepted"
+
+// resultState is a result's status as the check page counts and filters
+// it: "excepted" when an exception covers a failure or error.
+func resultState(r *domain.CheckResult, now time.Time) string {
+	if r.Excepted(now) {
+		return statusExcepted
+	}
+	return r.Status
+}

@@ -126,6 +126,18 @@ func TestExceptionPages(t *testing.T) {
 
 	// The check exception from the fixture: excepted on db-01, failing on web-01.
 	check := e.get(s, "/compliance/checks/ssh-root-login", http.StatusOK)
+	// Counted apart: one failing (web-01), one excepted (db-01).
+	results := func(page string) string {
+		_, rest, _ := strings.Cut(page, `<table class="data results">`)
+		table, _, _ := strings.Cut(rest, "</table>")
+		return table
+	}
+	only := results(e.get(s, "/compliance/checks/ssh-root-login?status=excepted", http.StatusOK))
+	wantContains(t, only, ">db-01<")
+	wantNotContains(t, only, ">web-01<")
+	failing := results(e.get(s, "/compliance/checks/ssh-root-login?status=fail", http.StatusOK))
+	wantContains(t, failing, ">web-01<")
+	wantNotContains(t, failing, ">db-01<")
 	wantContains(t, check, "Excepted", "Accepted risk", "/exceptions/"+strconv.FormatInt(fx.exception.ID, 10),
 		"/exceptions/new?back=")
 	dbPage := e.get(s, "/hosts/"+strconv.FormatInt(fx.db.ID, 10), http.StatusOK)
