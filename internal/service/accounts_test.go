@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/service"
 	"github.com/vigil-project/vigil/internal/store"
@@ -348,5 +352,46 @@ func TestAuditTrail(t *testing.T) {
 	es, _, _ = w.svc.ListAudit(ctx, adminB, store.AuditFilter{})
 	if len(es) != 1 || es[0].Action != "workspace.create" {
 		t.Errorf("workspace B log = %+v", es)
+	}
+}
+
+func TestAgentPinsHostKeyAudited(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ag, _, err := w.svc.CreateAgentKey(ctx, w.admin.WorkspaceID, "patch-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, addr := "db-01", "192.0.2.20"
+	h, err := w.svc.CreateHost(ctx, w.admin, domain.HostInput{Name: &name, Address: &addr, AgentID: &ag.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	sk, _ := ssh.NewPublicKey(pub)
+	key := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sk)))
+	report := func(id string) inventory.HostReport {
+		return inventory.HostReport{SchemaVersion: inventory.SchemaVersion, ReportID: id, HostID: h.ID, HostKey: key,
+			StartedAt: w.now.Add(-time.Second), FinishedAt: w.now, Status: inventory.StatusOK,
+			System: inventory.System{OS: inventory.OS{ID: "debian", VersionID: "12", Family: "debian"}}}
+	}
+	if _, err := w.svc.IngestBatch(ctx, ag, &inventory.Batch{Reports: []inventory.HostReport{report("r1"), report("r2")}}); err != nil {
+		t.Fatal(err)
+	}
+	// A later batch with the same key pins nothing new.
+	if _, err := w.svc.IngestBatch(ctx, ag, &inventory.Batch{Reports: []inventory.HostReport{report("r3")}}); err != nil {
+		t.Fatal(err)
+	}
+	es, _, err := w.svc.ListAudit(ctx, w.admin, store.AuditFilter{Action: "host.key_pinned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 {
+		t.Fatalf("%d host.key_pinned entries, want 1", len(es))
+	}
+	e := es[0]
+	if e.Actor != "agent:patch-01" || e.AgentID == nil || *e.AgentID != ag.ID || e.UserID != nil || e.SubjectID != h.ID ||
+		!strings.Contains(string(e.Detail), "ssh-ed25519 SHA256:") {
+		t.Errorf("entry %+v detail %s", e, e.Detail)
 	}
 }

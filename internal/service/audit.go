@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/store"
 )
@@ -200,4 +202,14 @@ func credentialAudit(c *domain.Credential) map[string]any {
 		kind = "password"
 	}
 	return map[string]any{"name": c.Name, "username": c.Username, "login_kind": kind}
+}
+
+// keyType names an SSH public key for the audit log: its type and SHA-256
+// fingerprint, as ssh-keygen -l shows them.
+func keyType(authorizedKey string) string {
+	k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorizedKey))
+	if err != nil {
+		return "unreadable"
+	}
+	return k.Type() + " " + ssh.FingerprintSHA256(k)
 }

@@ -25,6 +25,7 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 	valid := make([]bool, len(b.Reports))
 	seen := map[string]bool{}
 	hosts := map[int64]bool{}
+	unpinned := map[int64]bool{} // hosts without a pinned SSH key before this batch
 	for i := range b.Reports {
 		r := &b.Reports[i]
 		reply.Results[i].ReportID = r.ReportID
@@ -56,6 +57,9 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 			return nil, domain.Errorf(domain.EFORBIDDEN, "reports[%d].host_id: host %d is not assigned to this agent; nothing was stored", i, r.HostID)
 		}
 		hosts[r.HostID] = true
+		if h.HostKey == "" {
+			unpinned[r.HostID] = true
+		}
 	}
 	now := s.Now()
 	for i := range b.Reports {
@@ -75,6 +79,12 @@ func (s *Service) IngestBatch(ctx context.Context, ag *domain.Agent, b *inventor
 				if err := s.pinJumpHostKey(ctx, ag.WorkspaceID, r.HostID, r.JumpHostKey); err != nil {
 					return nil, fmt.Errorf("pin jump host key of host %d: %w", r.HostID, err)
 				}
+			}
+			if r.HostKey != "" && unpinned[r.HostID] {
+				// The store pinned it (trust on first use): a change to
+				// what the host is trusted to be, made by the agent.
+				unpinned[r.HostID] = false
+				s.AuditAgent(ctx, ag, "host.key_pinned", "host", r.HostID, map[string]string{"host_key": keyType(r.HostKey)})
 			}
 			if r.HostKey != "" || r.JumpHostKey != "" {
 				// A key pinned on first use must reach the agent on its
