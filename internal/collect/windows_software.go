@@ -10,22 +10,26 @@ import (
 )
 
 // winSoftwareProbe lists the programs of the 64- and 32-bit (WOW6432Node)
-// Uninstall keys, as "Programs and Features" does, with GetValue rather than
-// Get-ItemProperty so one key with a malformed value cannot stop the list.
-// Per-user installs (HKCU) are not read: the scan user's own hive says
-// nothing about the machine.
+// Uninstall keys, as "Programs and Features" does, and the per-user
+// Uninstall keys of the user hives that are loaded (users logged on, or
+// whose profile a service holds), where user-level installers (browsers,
+// conferencing clients, editors) register. It reads with GetValue rather
+// than Get-ItemProperty so one key with a malformed value cannot stop the
+// list.
 var winSoftwareProbe = Probe{
 	Name: packagesProbeName,
 	Command: psCommand("win_software", `
-$r=foreach($p in 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall','HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'){
-if(Test-Path $p){$a=if($p -like '*WOW6432Node*' -or -not [Environment]::Is64BitOperatingSystem){'x86'}else{'x64'}
-Get-ChildItem $p -EA SilentlyContinue|%{$n=$_.GetValue('DisplayName');if($n){[pscustomobject]@{name=$n;version=$_.GetValue('DisplayVersion');publisher=$_.GetValue('Publisher');install_date=$_.GetValue('InstallDate');release_type=$_.GetValue('ReleaseType');arch=$a}}}}}
-ConvertTo-Json -Compress -Depth 4 -InputObject @($r)`),
+function L($p,$a){if(Test-Path $p){Get-ChildItem $p -EA SilentlyContinue|%{$n=$_.GetValue('DisplayName');if($n){[pscustomobject]@{name=$n;version=$_.GetValue('DisplayVersion');publisher=$_.GetValue('Publisher');install_date=$_.GetValue('InstallDate');release_type=$_.GetValue('ReleaseType');arch=$a}}}}}
+$k='\Microsoft\Windows\CurrentVersion\Uninstall'
+$r=@(L "HKLM:\SOFTWARE$k" $(if([Environment]::Is64BitOperatingSystem){'x64'}else{'x86'}))+@(L "HKLM:\SOFTWARE\WOW6432Node$k" 'x86')
+foreach($h in Get-ChildItem Registry::HKEY_USERS -EA SilentlyContinue|?{$_.PSChildName -match '^S-1-5-21-[\d-]+$'}){$r+=@(L "Registry::HKEY_USERS\$($h.PSChildName)\Software$k" 'user')}
+ConvertTo-Json -Compress -Depth 4 -InputObject $r`),
 	apply: applyPackages(ParseWinSoftware),
 }
 
 // ParseWinSoftware parses the win_software probe into packages of ecosystem
-// "windows". Entries that are updates of another product (ReleaseType
+// "windows", with Arch the key they came from: x64, x86 (WOW6432Node) or
+// user (a per-user install). Entries that are updates of another product (ReleaseType
 // Update, Security Update, Hotfix: the hotfix list has them) are skipped, as
 // are exact duplicates (one product registered twice in a key).
 func ParseWinSoftware(out []byte) ([]inventory.Package, error) {

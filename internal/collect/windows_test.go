@@ -109,7 +109,7 @@ func TestScanWindowsRecorded(t *testing.T) {
 			4, "KB5068787", date(2026, 11, 12), "microsoft", "azure", 1, 2, 14, "2031-10-14"},
 		{"server2019-de", inventory.OS{Family: "windows", ID: "windows", VersionID: "10.0.17763", Name: "Microsoft Windows Server 2019 Standard",
 			PrettyName: "Microsoft Windows Server 2019 Standard 1809 (build 17763.5936)", Codename: "1809", Source: "Win32_OperatingSystem"},
-			"10.0.17763.5936", "fs-muenchen-01", 10,
+			"10.0.17763.5936", "fs-muenchen-01", 13,
 			inventory.Package{Name: "7-Zip 19.00 (x64)", Version: "19.00", Arch: "x64", Vendor: "Igor Pavlov", Ecosystem: "windows"},
 			3, "KB5034768", date(2026, 5, 20), "vmware", "on-prem", 1, 1, 178, "2029-01-09"},
 	}
@@ -254,6 +254,18 @@ func TestParseWinSoftware(t *testing.T) {
 			}
 			if x := byName["Microsoft Visual C++ 2013 Redistributable (x86) - 12.0.30501"]; x.Version != "12" {
 				t.Errorf("numeric DisplayVersion: %+v", x)
+			}
+			if x := byName["Zoom"]; x.Arch != "user" || x.Version != "5.13.4 (11835)" || x.InstallDate != "2023-02-16" {
+				t.Errorf("per-user install: %+v", x)
+			}
+			firefox := 0
+			for _, x := range p {
+				if x.Name == "Mozilla Firefox (x64 de)" {
+					firefox++
+				}
+			}
+			if firefox != 2 {
+				t.Errorf("the machine-wide and a per-user Firefox are two packages: %d", firefox)
 			}
 		}},
 		{"server2022/win_software.json", nil, func(t *testing.T, p []inventory.Package) {
