@@ -26,6 +26,8 @@ import (
 	"github.com/vigil-project/vigil/internal/secrets"
 	"github.com/vigil-project/vigil/internal/service"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/store/postgres"
+	"github.com/vigil-project/vigil/internal/store/sqldb"
 	"github.com/vigil-project/vigil/internal/store/sqlite"
 	"github.com/vigil-project/vigil/internal/vuln"
 )
@@ -91,8 +93,23 @@ const hookSecret = "whsec-test-1"
 
 func newAlertEnv(t *testing.T, hookStatuses ...int) *alertEnv {
 	t.Helper()
+	return newAlertEnvOn(t, "sqlite", hookStatuses...)
+}
+
+// newAlertEnvOn is newAlertEnv on SQLite or PostgreSQL, with River on the
+// same database through that database's driver.
+func newAlertEnvOn(t *testing.T, db string, hookStatuses ...int) *alertEnv {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	var st *sqldb.DB
+	var err error
+	var pgURL string
+	if db == "postgres" {
+		pgURL = postgres.TestURL(t)
+		st, err = postgres.Open(ctx, pgURL)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +139,14 @@ func newAlertEnv(t *testing.T, hookStatuses ...int) *alertEnv {
 	}
 	e.host = e.newHost("web-01")
 	e.seedVulnData()
-	q, err := jobs.OpenSQLite(ctx, st.SQL(), svc, jobs.Options{Log: log, PollInterval: 20 * time.Millisecond,
-		RetryBase: 150 * time.Millisecond, RetryMax: time.Second, DeliveryAttempts: 4, NoPeriodic: true})
+	opts := jobs.Options{Log: log, PollInterval: 20 * time.Millisecond,
+		RetryBase: 150 * time.Millisecond, RetryMax: time.Second, DeliveryAttempts: 4, NoPeriodic: true}
+	var q *jobs.Queue
+	if db == "postgres" {
+		q, err = jobs.OpenPostgres(ctx, pgURL, svc, opts)
+	} else {
+		q, err = jobs.OpenSQLite(ctx, st.SQL(), svc, opts)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +272,13 @@ func decode(t *testing.T, d delivery) notify.WebhookPayload {
 // the same finding in the next scan → nothing more; a scan with the package
 // upgraded → one resolved notification per channel.
 func TestAlertsEndToEnd(t *testing.T) {
-	e := newAlertEnv(t)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) { testAlertsEndToEnd(t, db) })
+	}
+}
+
+func testAlertsEndToEnd(t *testing.T, db string) {
+	e := newAlertEnvOn(t, db)
 	hook, mail := e.webhookChannel(), e.emailChannel()
 	e.rule(alert.Rule{Name: "KEV", Event: alert.EventKEVFinding, ChannelIDs: []int64{hook.ID, mail.ID}, NotifyResolved: true})
 
