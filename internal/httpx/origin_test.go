@@ -3,6 +3,7 @@ package httpx
 import (
 	"crypto/tls"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -109,4 +110,36 @@ func TestLoginLimiter(t *testing.T) {
 	if w := l.Wait(login); w != 0 {
 		t.Fatalf("blocked after success: %v", w)
 	}
+}
+
+// FuzzClientIP: whatever a client writes in X-Forwarded-For, the answer
+// is an IP address, and never one written by the client when the peer is
+// not a trusted proxy.
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.1:5000", "198.51.100.7, 10.0.0.2")
+	f.Add("203.0.113.9:1", "1.2.3.4")
+	f.Add("[::1]:80", "2001:db8::1,,junk")
+	f.Add("10.0.0.1:5000", "::ffff:192.0.2.1")
+	f.Add("not-an-address", "")
+	list, _ := ParseProxies([]string{"10.0.0.0/8", "::1"})
+	proxies := Proxies(list)
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := proxies.ClientIP(r)
+		peer, ok := peerAddr(r)
+		if !ok {
+			if got != remote {
+				t.Fatalf("unparsable peer %q gave %q", remote, got)
+			}
+			return
+		}
+		if _, err := netip.ParseAddr(got); err != nil {
+			t.Fatalf("ClientIP = %q, not an address", got)
+		}
+		if !proxies.trusted(peer) && got != peer.String() {
+			t.Fatalf("untrusted peer %s, yet ClientIP = %q", peer, got)
+		}
+	})
 }
