@@ -27,7 +27,10 @@ func startJobs(ctx context.Context, b *backend) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := q.Start(ctx); err != nil {
+	// Started without the command's cancellation: a signal cancels ctx,
+	// which River takes as an abrupt stop of running jobs; stop below lets
+	// them finish first.
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
 	b.svc.AlertQueue = q
