@@ -35,11 +35,14 @@ type cachedConfig struct {
 	cfg   *inventory.AgentConfig
 	etag  string
 	built time.Time
+	stamp string // store.AgentConfigStamp when built
 }
 
-// AgentConfigTTL is how long a built agent config is reused. A host added
-// or changed reaches its agent within this plus the agent's poll interval;
-// a run-now request is read on every poll and reaches it within one poll.
+// AgentConfigTTL is how long a built agent config is reused while its
+// stamp (the agent's hosts, the workspace's credentials and schedule) is
+// unchanged. Other changes (a pinned host key, a group or check
+// assignment) reach the agent within this plus its poll interval; a
+// run-now request is read on every poll and reaches it within one poll.
 const AgentConfigTTL = 30 * time.Second
 
 // agentTouchEvery bounds how often a poll writes the agent's last-contact
@@ -48,8 +51,9 @@ const agentTouchEvery = 30 * time.Second
 
 // AgentConfig returns what one agent must scan and an ETag over it, so an
 // unchanged config costs the agent a 304. A poll within AgentConfigTTL of
-// the last build costs one read of the agent's run-now state (and, every
-// agentTouchEvery, one write of its last contact).
+// the last build with an unchanged stamp costs two one-row reads (the
+// stamp, the run-now state) and, every agentTouchEvery, one write of the
+// last contact.
 func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version string) (*inventory.AgentConfig, string, error) {
 	now := s.Now()
 	if ag.LastSeenAt == nil || now.Sub(*ag.LastSeenAt) >= agentTouchEvery || (version != "" && version != ag.Version) {
@@ -61,15 +65,24 @@ func (s *Service) AgentConfig(ctx context.Context, ag *domain.Agent, version str
 	if err != nil {
 		return nil, "", err
 	}
+	stamp, err := s.Store.AgentConfigStamp(ctx, ag.WorkspaceID, ag.ID)
+	if err != nil {
+		return nil, "", err
+	}
 	s.dash.mu.Lock()
 	c := s.dash.configs[ag.ID]
 	s.dash.mu.Unlock()
-	if c == nil || now.Sub(c.built) >= AgentConfigTTL || now.Before(c.built) {
+	if c == nil || c.stamp != stamp || now.Sub(c.built) >= AgentConfigTTL || now.Before(c.built) {
 		cfg, etag, err := s.buildAgentConfig(ctx, ag)
 		if err != nil {
 			return nil, "", err
 		}
-		c = &cachedConfig{cfg: cfg, etag: etag, built: now}
+		// ClaimUnassignedHosts in the build may move the stamp: take it
+		// after, so that the next poll does not rebuild for nothing.
+		if stamp, err = s.Store.AgentConfigStamp(ctx, ag.WorkspaceID, ag.ID); err != nil {
+			return nil, "", err
+		}
+		c = &cachedConfig{cfg: cfg, etag: etag, built: now, stamp: stamp}
 		s.dash.mu.Lock()
 		if s.dash.configs == nil {
 			s.dash.configs = map[int64]*cachedConfig{}

@@ -102,10 +102,18 @@ func TestAgentConfigRunNow(t *testing.T) {
 	if cfg.RunNowID != id || etag2 == etag1 {
 		t.Fatalf("run now not in the config: %q (want %q), etag %s", cfg.RunNowID, id, etag2)
 	}
-	// Within the TTL a new host is not seen yet; the cache is shared but
-	// the run-now copy did not leak into it.
+	// A new host of the agent changes the stamp: rebuilt at once.
 	name2, addr2 := "web-02", "10.0.0.2"
 	if _, err := w.svc.CreateHost(ctx, w.admin, domain.HostInput{Name: &name2, Address: &addr2, AgentID: &ag.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := poll(); len(cfg.Hosts) != 2 || cfg.RunNowID != id {
+		t.Fatalf("after a new host: %d hosts, run now %q", len(cfg.Hosts), cfg.RunNowID)
+	}
+	_, etag1 = poll()
+	// A label (and so group membership) does not move the stamp: it waits
+	// for the TTL.
+	if err := w.svc.SetHostLabels(ctx, w.admin, cfg.Hosts[0].ID, map[string]string{"env": "prod"}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := w.svc.AuthenticateAgent(ctx, key)
@@ -119,12 +127,12 @@ func TestAgentConfigRunNow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, etag3 := poll()
-	if cfg.RunNowID != "" || etag3 != etag1 || len(cfg.Hosts) != 1 {
-		t.Fatalf("after the run: run_now %q, etag %s (want %s), %d hosts (cached)", cfg.RunNowID, etag3, etag1, len(cfg.Hosts))
+	if cfg.RunNowID != "" || etag3 == etag1 || len(cfg.Hosts) != 2 {
+		t.Fatalf("after the run: run_now %q, etag %s, %d hosts", cfg.RunNowID, etag3, len(cfg.Hosts))
 	}
 	w.now = w.now.Add(service.AgentConfigTTL + time.Second)
-	if cfg, etag4 := poll(); len(cfg.Hosts) != 2 || etag4 == etag1 {
-		t.Fatalf("after the TTL: %d hosts, etag %s", len(cfg.Hosts), etag4)
+	if _, etag4 := poll(); etag4 != etag3 {
+		t.Fatalf("rebuilt after the TTL with nothing changed: etag %s, was %s", etag4, etag3)
 	}
 	infos, err := w.svc.AgentsOverview(ctx, viewer)
 	if err != nil {

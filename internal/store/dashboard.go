@@ -39,6 +39,10 @@ type Dashboard interface {
 	SetAgentRunNow(ctx context.Context, workspaceID, agentID int64, runID string, now time.Time) error
 	RevokeAgent(ctx context.Context, workspaceID, agentID int64, now time.Time) error
 	RotateAgentKey(ctx context.Context, workspaceID, agentID int64, prefix string, hash []byte) error
+	// AgentConfigStamp summarises what an agent's config is built from and
+	// changes when a host of the agent, a credential of the workspace or
+	// the schedule changes: a cached config is rebuilt when it differs.
+	AgentConfigStamp(ctx context.Context, workspaceID, agentID int64) (string, error)
 	// SaveAgentRun stores what the agent reports about its last scan run.
 	SaveAgentRun(ctx context.Context, workspaceID, agentID int64, run domain.AgentRun) error
 	// AgentState returns the run-now request and last run of an agent.

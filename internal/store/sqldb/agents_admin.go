@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 
 	"time"
@@ -205,4 +206,32 @@ func (db *DB) Optimize(ctx context.Context) error {
 	}
 	_, err := db.pool.ExecContext(ctx, `ANALYZE`)
 	return wrap("optimize", err)
+}
+
+// AgentConfigStamp implements store.Dashboard: one row from three indexed
+// aggregates. Host key pins (at ingest) and group or check changes do not
+// move it; those reach the agent when the cache expires.
+func (db *DB) AgentConfigStamp(ctx context.Context, workspaceID, agentID int64) (string, error) {
+	var hosts int
+	var hostsAt, credsAt *time.Time
+	var interval int64
+	var anchor string
+	err := db.queryRow(ctx, db.pool,
+		`SELECT (SELECT count(*) FROM hosts WHERE agent_id = ? AND workspace_id = ?),
+			(SELECT max(updated_at) FROM hosts WHERE agent_id = ? AND workspace_id = ?),
+			(SELECT max(updated_at) FROM credentials WHERE workspace_id = ?),
+			w.schedule_interval_seconds, w.schedule_anchor
+		 FROM workspaces w WHERE w.id = ?`,
+		agentID, workspaceID, agentID, workspaceID, workspaceID, workspaceID).
+		Scan(&hosts, scanNullTime(&hostsAt), scanNullTime(&credsAt), &interval, &anchor)
+	if err != nil {
+		return "", wrap("agent config stamp", notFound(err, "workspace %d not found", workspaceID))
+	}
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("%d|%s|%s|%d|%s", hosts, stamp(hostsAt), stamp(credsAt), interval, anchor), nil
 }

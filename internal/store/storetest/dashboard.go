@@ -285,6 +285,25 @@ func testAgentAdmin(t *testing.T, s store.Store) {
 	}
 	wantTime(t, "last run started", st.LastRun.StartedAt, at(time.Minute))
 
+	stamp1, err := s.AgentConfigStamp(ctx, w.ID, a.ID)
+	must(t, err)
+	h := newHost(t, s, w.ID, unique("h"))
+	h.AgentID = &a.ID
+	must(t, s.UpdateHost(ctx, h))
+	stamp2, err := s.AgentConfigStamp(ctx, w.ID, a.ID)
+	must(t, err)
+	h.Port = 2222
+	must(t, s.UpdateHost(ctx, h))
+	stamp3, err := s.AgentConfigStamp(ctx, w.ID, a.ID)
+	must(t, err)
+	if stamp1 == stamp2 || stamp2 == stamp3 {
+		t.Errorf("stamp did not move with the agent's hosts: %q %q %q", stamp1, stamp2, stamp3)
+	}
+	other, err := s.AgentConfigStamp(ctx, o.ID, a.ID)
+	must(t, err)
+	if other == stamp3 {
+		t.Errorf("another workspace sees the agent's stamp %q", other)
+	}
 	must(t, s.RotateAgentKey(ctx, w.ID, a.ID, "vga_new", []byte("new-hash-"+unique("k"))))
 	wantCode(t, s.RotateAgentKey(ctx, o.ID, a.ID, "vga_x", []byte(unique("x"))), domain.ENOTFOUND)
 	if _, err := s.GetAgentByKeyHash(ctx, a.KeyHash); domain.ErrorCode(err) != domain.ENOTFOUND {
