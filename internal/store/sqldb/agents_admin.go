@@ -2,8 +2,8 @@ package sqldb
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
+	"fmt"
 
 	"time"
 
