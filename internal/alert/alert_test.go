@@ -167,6 +167,7 @@ func TestReconcile(t *testing.T) {
 		{"resolved quietly when not asked", now.Add(time.Minute), nil, nil, func(r Rule) Rule { r.NotifyResolved = false; return r }, []string{"resolved"}},
 		{"suppressed by a mark", now.Add(time.Minute), nil, map[string]bool{"finding:1": true}, nil, []string{"resolved"}},
 		{"host left the filter", now.Add(time.Minute), nil, map[string]bool{"*": true}, nil, []string{"resolved"}},
+		{"rule now watches another event", now.Add(time.Minute), nil, nil, func(r Rule) Rule { r.Event = EventNewFinding; return r }, []string{"resolved"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rr := *r

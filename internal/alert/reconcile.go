@@ -66,7 +66,9 @@ func Reconcile(r *Rule, open []Alert, c Conditions, now time.Time) []Change {
 		a.Status, a.UpdatedAt = StatusResolved, now
 		t := now
 		a.ResolvedAt = &t
-		if c.Suppressed["*"] || c.Suppressed[a.Subject] {
+		// A rule edited to watch another event: its old alerts end
+		// quietly, they were not fixed.
+		if c.Suppressed["*"] || c.Suppressed[a.Subject] || a.Event != r.Event {
 			a.Suppressed = true
 			out = append(out, Change{Alert: a})
 			continue
