@@ -92,8 +92,8 @@ func sectionOf(next string) string {
 	switch seg {
 	case "", "invite":
 		return "/hosts"
-	case "settings", "compliance":
-		// sub-pages hold no IDs in their first two segments
+	case "settings":
+		// settings pages are /settings/<page>, without IDs
 		parts := strings.SplitN(strings.TrimPrefix(next, "/"), "/", 3)
 		if len(parts) >= 2 && parts[1] != "" && !strings.ContainsAny(parts[1], "0123456789") {
 			return "/" + parts[0] + "/" + parts[1]

@@ -18,7 +18,7 @@ func TestSectionOf(t *testing.T) {
 		"/vulnerabilities/CVE-2024-1":    "/vulnerabilities",
 		"/settings/credentials":          "/settings/credentials",
 		"/settings/channels/4":           "/settings/channels",
-		"/compliance/checks/x":           "/compliance/checks",
+		"/compliance/checks/x":           "/compliance",
 		"/groups/3":                      "/groups",
 		"/invite/vgi_x":                  "/hosts",
 		"//evil.example/x":               "/hosts",
