@@ -49,6 +49,7 @@ type app struct {
 	tmpl   *templates
 	assets *assets
 	logins *httpx.LoginLimiter
+	mux    *httpx.Mux // the app's routes, to tell a page from a miss
 }
 
 // New returns the web app's handler, to be mounted at "/".
@@ -79,6 +80,7 @@ func New(svc *service.Service, log *slog.Logger, opts Options) (http.Handler, er
 // for the route-permission test (see internal/server/server.go).
 func (a *app) routes() http.Handler {
 	m := httpx.NewMux()
+	a.mux = m
 	m.HandleFunc("GET /static/{file...}", a.handleStatic)
 
 	m.HandleFunc("GET /login", a.handleLoginForm)

@@ -75,7 +75,22 @@ func (a *app) handleSwitchWorkspace(w http.ResponseWriter, r *http.Request, rq *
 		return
 	}
 	a.log.Info("web: workspace switched", "user", act.Login, "from", rq.Actor.WorkspaceID, "workspace_id", act.WorkspaceID)
-	http.Redirect(w, r, sectionOf(r.PostForm.Get("next")), http.StatusSeeOther)
+	target := sectionOf(r.PostForm.Get("next"))
+	if !a.isPage(target) {
+		target = "/hosts" // a section with no index page of its own
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// isPage reports whether GET path is one of the app's pages rather than
+// the catch-all "not found".
+func (a *app) isPage(path string) bool {
+	req, err := http.NewRequest(http.MethodGet, path, nil)
+	if err != nil || a.mux == nil {
+		return false
+	}
+	_, pattern := a.mux.Handler(req)
+	return pattern != "" && pattern != "/"
 }
 
 // sectionOf keeps the first segment of a local path: "/hosts/12" is

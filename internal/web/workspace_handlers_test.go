@@ -3,11 +3,15 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/httpx"
 )
 
 func TestSectionOf(t *testing.T) {
@@ -105,5 +109,38 @@ func TestMembersPage(t *testing.T) {
 	e.get(o, "/settings/members", http.StatusForbidden)
 	if code, _ := post(o, "/settings/invitations", url.Values{"role": {"admin"}}); code != http.StatusForbidden {
 		t.Errorf("operator invites: %d", code)
+	}
+}
+
+// TestSwitchTargetsExist: switching workspace from any page lands on a
+// page that exists (not the catch-all "not found").
+func TestSwitchTargetsExist(t *testing.T) {
+	e := newEnv(t)
+	mux, ok := e.h.(*httpx.Mux)
+	if !ok {
+		t.Fatalf("web handler is %T", e.h)
+	}
+	s := e.session(e.admin)
+	param := regexp.MustCompile(`\{[a-z]+(\.\.\.)?\}`)
+	n := 0
+	for _, p := range mux.Patterns() {
+		path, found := strings.CutPrefix(p, "GET ")
+		if !found || strings.HasPrefix(path, "/static/") {
+			continue
+		}
+		path = param.ReplaceAllString(strings.TrimSuffix(path, "{$}"), "1")
+		w := e.do(req{method: "POST", path: "/workspace/switch", sess: s, form: withCSRF(s, url.Values{
+			"workspace_id": {strconv.FormatInt(e.ws.ID, 10)}, "next": {path}})})
+		target := w.Header().Get("Location")
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("switch from %s: %d", path, w.Code)
+		}
+		if _, pattern := mux.Handler(httptest.NewRequest("GET", target, nil)); pattern == "/" || pattern == "" {
+			t.Errorf("switching from %s goes to %s, which is no page", path, target)
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("only %d pages checked", n)
 	}
 }
