@@ -241,3 +241,19 @@ func TestEmailRefusals(t *testing.T) {
 		t.Errorf("%d mails accepted", n)
 	}
 }
+
+func TestEmailImplicitTLS(t *testing.T) {
+	s := notifytest.StartSMTPS(t, "vigil", "pa55")
+	snd := &notify.Sender{TLSConfig: &tls.Config{RootCAs: s.RootCAs}}
+	if _, err := snd.Send(context.Background(), emailChannel(s, alert.SecurityTLS, "vigil"), alert.ChannelSecrets{Password: "pa55"}, message()); err != nil {
+		t.Fatal(err)
+	}
+	if ms := s.Mails(); len(ms) != 1 || !ms[0].TLS || ms[0].User != "vigil" {
+		t.Fatalf("mails %+v", ms)
+	}
+	// STARTTLS against an implicit-TLS port fails cleanly, not hangs.
+	snd.Timeout = 3 * time.Second
+	if _, err := snd.Send(context.Background(), emailChannel(s, alert.SecuritySTARTTLS, "vigil"), alert.ChannelSecrets{Password: "pa55"}, message()); err == nil {
+		t.Error("plain SMTP to a TLS port succeeded")
+	}
+}

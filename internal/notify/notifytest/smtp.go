@@ -57,6 +57,18 @@ type SMTPServer struct {
 // stops when t ends.
 func StartSMTP(t testing.TB, user, pass string) *SMTPServer {
 	t.Helper()
+	return start(t, user, pass, false)
+}
+
+// StartSMTPS starts a server that speaks TLS from the first byte (port 465
+// style, "implicit TLS").
+func StartSMTPS(t testing.TB, user, pass string) *SMTPServer {
+	t.Helper()
+	return start(t, user, pass, true)
+}
+
+func start(t testing.TB, user, pass string, implicit bool) *SMTPServer {
+	t.Helper()
 	cert, pool := selfSigned(t)
 	s := &SMTPServer{Host: "127.0.0.1", User: user, Pass: pass, RootCAs: pool, Mechs: []string{sasl.Plain, sasl.Login}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
@@ -71,6 +83,9 @@ func StartSMTP(t testing.TB, user, pass string) *SMTPServer {
 		t.Fatal(err)
 	}
 	s.Port = ln.Addr().(*net.TCPAddr).Port
+	if implicit {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	return s
