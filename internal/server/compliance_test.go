@@ -82,6 +82,21 @@ func TestComplianceFlow(t *testing.T) {
 	if !keys["probe:sshd"] || !keys["probe:sysctl"] || !keys["file_meta:/etc/shadow"] {
 		t.Fatalf("config items %v", cfg.Hosts[0].Items)
 	}
+	// With the Windows baseline also assigned, the Debian host is still not
+	// asked for Windows items: those checks are not applicable to it.
+	call("PUT", fmt.Sprintf("/api/v1/groups/%d/assignments", g.ID),
+		`{"assignments":[{"kind":"pack","ref":"linux-baseline"},{"kind":"pack","ref":"windows-baseline"}]}`, 200)
+	_, b = f.do("GET", "/api/v1/agent/config", f.agent1, nil, nil)
+	cfg = inventory.AgentConfig{}
+	json.Unmarshal(b, &cfg)
+	for _, it := range cfg.Hosts[0].Items {
+		if strings.HasPrefix(it.Name, "win_") {
+			t.Fatalf("Debian host asked for %s", it.Key())
+		}
+	}
+	if len(cfg.Hosts[0].Items) != len(keys) {
+		t.Errorf("items changed with the Windows pack: %d, were %d", len(cfg.Hosts[0].Items), len(keys))
+	}
 
 	// A custom check, tested against the host before saving, then saved.
 	check := "id: custom-root-login\ntitle: Root login off\nseverity: high\nplatforms: [linux]\nneeds: ['probe:sshd']\ncondition: 'items[\"probe:sshd\"].settings.permitrootlogin == \"no\"'\n"

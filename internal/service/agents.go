@@ -98,7 +98,7 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 				}
 			}
 		}
-		if spec.Items, err = s.hostItems(ctx, ag.WorkspaceID, checks, assignments, h.ID); err != nil {
+		if spec.Items, err = s.hostItems(ctx, ag.WorkspaceID, checks, assignments, &h); err != nil {
 			return nil, "", err
 		}
 		cfg.Hosts = append(cfg.Hosts, spec)

@@ -209,8 +209,8 @@ func (s *Service) groupMatches(g *domain.Group, facts map[string]any) (bool, err
 
 // hostItems returns the union of the items the checks assigned to a host
 // need, for its agent config.
-func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet, as []domain.Assignment, hostID int64) ([]inventory.ItemRequest, error) {
-	member, err := s.Store.HostGroupIDs(ctx, workspaceID, hostID)
+func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet, as []domain.Assignment, h *domain.Host) ([]inventory.ItemRequest, error) {
+	member, err := s.Store.HostGroupIDs(ctx, workspaceID, h.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +220,16 @@ func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet
 	}
 	seen := map[string]bool{}
 	var out []inventory.ItemRequest
+	// A check for another platform would only be not applicable: do not
+	// ask the host for its items (a Linux host in a group with the Windows
+	// baseline would otherwise run win_* probes that cannot succeed). A host
+	// never scanned yet is asked for everything.
+	os := h.OS()
+	osFacts := map[string]any{"os": map[string]any{"family": os.Family, "id": os.ID, "id_like": toAny(os.IDLike)}}
 	for _, c := range cs.assigned(as, in) {
+		if applies, known := compliance.Applies(c, osFacts); known && !applies {
+			continue
+		}
 		for _, n := range c.Needs {
 			if !seen[n.Key()] {
 				seen[n.Key()] = true
@@ -230,6 +239,14 @@ func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
 	return out, nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // ValidateExpression compiles a CEL expression and returns the error with
