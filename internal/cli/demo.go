@@ -141,7 +141,8 @@ to stop.
 `, addr, service.AdminLogin, os.Getenv("VIGIL_ADMIN_PASSWORD"), f.dataDir, stats.Hosts, stats.OK, stats.Failed, stats.Duration.Round(time.Millisecond))
 
 	go func() {
-		if err := a.Run(ctx, time.Minute); err != nil && ctx.Err() == nil {
+		// The agent's default poll: "Run now" in the web app reaches it in seconds.
+		if err := a.Run(ctx, agent.DefaultPollInterval); err != nil && ctx.Err() == nil {
 			b.log.Error("demo agent stopped", "err", err)
 		}
 	}()
