@@ -122,6 +122,14 @@ func StartReplay(rec *Recording, addr, user, password string) (*ReplayServer, er
 }
 
 func (rs *ReplayServer) handle(s ssh.Session) {
+	// The agent sends its probes as one batch script: answer each command
+	// in it from the recording, as the host's shell would have.
+	if out, ok := collect.AnswerBatch(s.RawCommand(), rs.answer); ok {
+		rs.Commands.Add(1)
+		_, _ = s.Write(out)
+		_ = s.Exit(0)
+		return
+	}
 	file, ok := rs.probeKeys[s.RawCommand()]
 	out, have := rs.rec.Outputs[file]
 	if !ok || !have {
@@ -132,6 +140,16 @@ func (rs *ReplayServer) handle(s ssh.Session) {
 	rs.Commands.Add(1)
 	_, _ = s.Write(out)
 	_ = s.Exit(0)
+}
+
+// answer gives one recorded command's output, or a shell's "not found".
+func (rs *ReplayServer) answer(cmd string) ([]byte, string, int) {
+	file, ok := rs.probeKeys[cmd]
+	out, have := rs.rec.Outputs[file]
+	if !ok || !have {
+		return nil, "sh: command not in the recording of " + rs.rec.Name + "\n", 127
+	}
+	return out, "", 0
 }
 
 // Port returns the listening port.
