@@ -38,7 +38,7 @@ func (a *app) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
 	if c, err := r.Cookie(httpx.SessionCookie); err == nil {
 		if _, _, err := a.svc.SessionActor(r.Context(), c.Value); err == nil {
-			http.Redirect(w, r, orDefault(next, "/hosts"), http.StatusSeeOther)
+			http.Redirect(w, r, orDefault(next, "/dashboard"), http.StatusSeeOther)
 			return
 		}
 	}
@@ -123,7 +123,7 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.Info("web: login", "workspace_id", act.WorkspaceID, "user", act.Login)
-	http.Redirect(w, r, orDefault(f.Next, "/hosts"), http.StatusSeeOther)
+	http.Redirect(w, r, orDefault(f.Next, "/dashboard"), http.StatusSeeOther)
 }
 
 // startSession logs act in: a new session and its cookie. It reports

@@ -19,10 +19,11 @@ func TestLoggedOut(t *testing.T) {
 		hxRedir  string
 	}{
 		{"root goes to the dashboard", req{path: "/"}, http.StatusSeeOther, "/dashboard", ""},
-		{"hosts needs login", req{path: "/hosts"}, http.StatusSeeOther, "/login", ""},
+		{"hosts needs login", req{path: "/hosts"}, http.StatusSeeOther, "/login?next=%2Fhosts", ""},
+		{"the dashboard, the default after login, is not carried", req{path: "/dashboard"}, http.StatusSeeOther, "/login", ""},
 		{"next keeps the path and query", req{path: "/hosts/7?q=ssl"}, http.StatusSeeOther, "/login?next=%2Fhosts%2F7%3Fq%3Dssl", ""},
 		{"settings needs login", req{path: "/settings/credentials"}, http.StatusSeeOther, "/login?next=%2Fsettings%2Fcredentials", ""},
-		{"unknown session cookie", req{path: "/hosts", sess: session{cookie: "vgs_nope"}}, http.StatusSeeOther, "/login", ""},
+		{"unknown session cookie", req{path: "/hosts", sess: session{cookie: "vgs_nope"}}, http.StatusSeeOther, "/login?next=%2Fhosts", ""},
 		{"post goes to login without next", req{method: "POST", path: "/hosts", form: url.Values{"name": {"x"}}}, http.StatusSeeOther, "/login", ""},
 		{"htmx gets HX-Redirect", req{path: "/hosts/3/packages?q=a", headers: map[string]string{
 			"HX-Request": "true", "HX-Current-URL": "http://example.com/hosts/3"}}, http.StatusUnauthorized, "", "/login?next=%2Fhosts%2F3"},
@@ -99,7 +100,7 @@ func TestLogin(t *testing.T) {
 		{"wrong login CSRF token", url.Values{"login": {"admin"}, "password": {adminPassword}, httpx.CSRFField: {strings.Repeat("A", 43)}},
 			[]*http.Cookie{c}, http.StatusForbidden, "", "expired"},
 		{"ok with foreign next", url.Values{"login": {"admin"}, "password": {adminPassword}, httpx.CSRFField: {tok}, "next": {"//evil.example/x"}},
-			[]*http.Cookie{c}, http.StatusSeeOther, "/hosts", ""},
+			[]*http.Cookie{c}, http.StatusSeeOther, "/dashboard", ""},
 		{"ok with next", url.Values{"login": {"admin"}, "password": {adminPassword}, httpx.CSRFField: {tok}, "next": {"/settings/credentials"}},
 			[]*http.Cookie{c}, http.StatusSeeOther, "/settings/credentials", ""},
 	}

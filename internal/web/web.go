@@ -254,7 +254,7 @@ func (a *app) toLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func loginURL(next string) string {
-	if next = safeNext(next); next == "" || next == "/hosts" {
+	if next = safeNext(next); next == "" || next == "/dashboard" || next == "/" {
 		return "/login"
 	}
 	return "/login?next=" + url.QueryEscape(next)
