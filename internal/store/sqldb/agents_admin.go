@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
