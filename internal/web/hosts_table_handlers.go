@@ -236,7 +236,14 @@ func (a *app) hostsPage(r *http.Request, rq *request, q hostQuery) (*hostsPage, 
 		p.Statuses = append(p.Statuses, option{s.v, s.l, s.v == q.Status})
 	}
 	for _, s := range vuln.Severities {
-		p.Severities = append(p.Severities, option{s, severityBadge(s).Label + (map[bool]string{true: "", false: " or worse"})[s == "critical"], s == q.Severity})
+		label := severityBadge(s).Label + " or worse"
+		switch s {
+		case "critical":
+			label = severityBadge(s).Label
+		case "unknown":
+			label = "Any open finding"
+		}
+		p.Severities = append(p.Severities, option{s, label, s == q.Severity})
 	}
 	filters, err := a.svc.ListHostFilters(ctx, act)
 	if err != nil {
