@@ -40,9 +40,11 @@ type cachedConfig struct {
 
 // AgentConfigTTL is how long a built agent config is reused while its
 // stamp (the agent's hosts, the workspace's credentials and schedule) is
-// unchanged. Other changes (a pinned host key, a group or check
-// assignment) reach the agent within this plus its poll interval; a
-// run-now request is read on every poll and reaches it within one poll.
+// unchanged. This server drops cached configs itself when a report pins a
+// key, a host joins or leaves a group, or groups, checks or assignments
+// change, so those reach the agent on its next poll; with several server
+// replicas, a change made on another replica reaches it within this TTL.
+// A run-now request is read on every poll and reaches it within one poll.
 const AgentConfigTTL = 30 * time.Second
 
 // agentTouchEvery bounds how often a poll writes the agent's last-contact

@@ -238,6 +238,9 @@ func (s *Service) ReevaluateWorkspace(ctx context.Context, workspaceID int64) (i
 // form submit does not wait for the whole fleet. Overlapping requests for
 // one workspace collapse into one run after the current one.
 func (s *Service) reevaluateLater(workspaceID int64) {
+	// Groups, checks or assignments changed: the items agents must collect
+	// may have too, so no agent gets a cached config on its next poll.
+	s.forgetAllAgentConfigs()
 	if s.NoBackground {
 		return
 	}
