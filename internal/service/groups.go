@@ -283,6 +283,9 @@ type CheckSummary struct {
 	// Excepted counts failing or erroring results under an active
 	// exception: they count neither as failures nor in the score.
 	Excepted int `json:"excepted"`
+	// Failing counts the results whose status is fail, excepted or not:
+	// the last point of the check's failing-hosts trend.
+	Failing int `json:"-"`
 }
 
 // ComplianceSummary is the compliance of a set of hosts.
@@ -296,9 +299,13 @@ type ComplianceSummary struct {
 }
 
 // Compliance summarises the latest results under a filter (a group, a host,
-// a check), with the results themselves when withResults is set.
+// a check), with the results themselves when withResults is set. The counts
+// come from the store already grouped by check and status (for the whole
+// workspace from counters kept on write), so that the overview does not read
+// every result of a 10,000-host fleet.
 func (s *Service) Compliance(ctx context.Context, a Actor, f store.CheckResultFilter, withResults bool) (*ComplianceSummary, error) {
-	rs, err := s.Store.ListCheckResults(ctx, a.WorkspaceID, f)
+	now := s.Now()
+	counts, err := s.Store.CheckCounts(ctx, a.WorkspaceID, f, now)
 	if err != nil {
 		return nil, err
 	}
@@ -307,46 +314,41 @@ func (s *Service) Compliance(ctx context.Context, a Actor, f store.CheckResultFi
 		return nil, err
 	}
 	sum := &ComplianceSummary{}
-	now := s.Now()
-	by := map[string]*CheckSummary{}
-	var order []string
-	for _, r := range rs {
-		c := by[r.CheckID]
-		if c == nil {
-			c = &CheckSummary{CheckID: r.CheckID}
-			if def := cs.checks[r.CheckID]; def != nil {
+	var c *CheckSummary
+	for _, n := range counts {
+		if c == nil || c.CheckID != n.CheckID {
+			sum.Checks = append(sum.Checks, CheckSummary{CheckID: n.CheckID})
+			c = &sum.Checks[len(sum.Checks)-1]
+			if def := cs.checks[n.CheckID]; def != nil {
 				c.Title, c.Severity = def.Title, def.Severity
 			}
-			by[r.CheckID] = c
-			order = append(order, r.CheckID)
 		}
-		excepted := r.Excepted(now)
+		if n.Status == domain.CheckFail {
+			c.Failing += n.Results
+		}
 		for _, t := range []*CheckSummary{c, &sum.Totals} {
-			if excepted {
-				t.Excepted++
-				continue
-			}
-			switch r.Status {
+			t.Excepted += n.Excepted
+			judged := n.Results - n.Excepted
+			switch n.Status {
 			case domain.CheckPass:
-				t.Pass++
+				t.Pass += judged
 			case domain.CheckFail:
-				t.Fail++
+				t.Fail += judged
 			case domain.CheckError:
-				t.Error++
+				t.Error += judged
 			default:
-				t.NotApplicable++
+				t.NotApplicable += judged
 			}
 		}
-	}
-	for _, id := range order {
-		sum.Checks = append(sum.Checks, *by[id])
 	}
 	if judged := sum.Totals.Pass + sum.Totals.Fail; judged > 0 {
 		score := float64(sum.Totals.Pass) * 100 / float64(judged)
 		sum.Score = &score
 	}
 	if withResults {
-		sum.Results = rs
+		if sum.Results, err = s.Store.ListCheckResults(ctx, a.WorkspaceID, f); err != nil {
+			return nil, err
+		}
 	}
 	return sum, nil
 }

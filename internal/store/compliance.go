@@ -42,6 +42,30 @@ type Compliance interface {
 	SaveCheckResults(ctx context.Context, workspaceID, hostID int64, rs []domain.CheckResult, now time.Time) (int, error)
 	ListCheckResults(ctx context.Context, workspaceID int64, f CheckResultFilter) ([]domain.CheckResult, error)
 	CheckHistory(ctx context.Context, workspaceID int64, f CheckResultFilter, since time.Time) ([]domain.CheckChange, error)
+	// CheckCounts counts the latest results under the filter by check and
+	// status, ordered by check then status; Excepted counts those under an
+	// exception active at now (a failing or erroring result only).
+	CheckCounts(ctx context.Context, workspaceID int64, f CheckResultFilter, now time.Time) ([]CheckCount, error)
+	// RecentCheckChanges returns, for each of the checks, its last n status
+	// changes (newest first) on the hosts under the filter that have a
+	// result for the check now, each with the host's status before it. The
+	// Status of the filter does not apply.
+	RecentCheckChanges(ctx context.Context, workspaceID int64, f CheckResultFilter, checkIDs []string, n int) (map[string][]CheckStep, error)
+}
+
+// CheckCount is the number of a check's results with one status.
+type CheckCount struct {
+	CheckID  string
+	Status   string
+	Results  int // all of them, excepted or not
+	Excepted int
+}
+
+// CheckStep is one status change of a check on a host.
+type CheckStep struct {
+	HostID   int64
+	Status   string
+	Previous string // "" when the change is the host's first result
 }
 
 // CheckResultFilter narrows result lists; zero values mean no filter.

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
+	"github.com/vigil-project/vigil/internal/service"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -85,7 +85,7 @@ func (a *app) handleCompliance(w http.ResponseWriter, r *http.Request, rq *reque
 	for _, x := range groups {
 		p.Groups = append(p.Groups, option{Value: strconv.FormatInt(x.ID, 10), Label: x.Name, Selected: x.ID == p.GroupID})
 	}
-	sum, err := a.svc.Compliance(ctx, *rq.Actor, f, true)
+	sum, err := a.svc.Compliance(ctx, *rq.Actor, f, false)
 	if err != nil {
 		a.serverError(w, r, rq, "compliance summary", err)
 		return
@@ -96,7 +96,7 @@ func (a *app) handleCompliance(w http.ResponseWriter, r *http.Request, rq *reque
 		a.serverError(w, r, rq, "check catalog", err)
 		return
 	}
-	trends, err := a.trends(r, rq, f, sum.Results)
+	trends, err := a.trends(r, rq, f, sum.Checks)
 	if err != nil {
 		a.serverError(w, r, rq, "check history", err)
 		return
@@ -135,21 +135,27 @@ func (a *app) handleCompliance(w http.ResponseWriter, r *http.Request, rq *reque
 	a.render(w, r, code, "compliance", pageData{Title: "Compliance", Nav: "compliance", Req: rq, Flash: flash, Data: p})
 }
 
-// trends reads the status history under the filter and returns each
-// check's failing-host counts over its last changes.
-func (a *app) trends(r *http.Request, rq *request, f store.CheckResultFilter, current []domain.CheckResult) (map[string][]int, error) {
-	hist, err := a.svc.Store.CheckHistory(r.Context(), rq.Actor.WorkspaceID, f, time.Time{})
+// trends returns each check's failing-host counts after each of its last
+// changes, as failTrends would replaying the whole history, but from the
+// last sparkPoints changes only: the count after the newest change is the
+// number failing now, and each change undone going back adjusts it by its
+// own status and the one it replaced (see recentTrend).
+func (a *app) trends(r *http.Request, rq *request, f store.CheckResultFilter, checks []service.CheckSummary) (map[string][]int, error) {
+	ids := make([]string, len(checks))
+	for i, c := range checks {
+		ids[i] = c.CheckID
+	}
+	recent, err := a.svc.Store.RecentCheckChanges(r.Context(), rq.Actor.WorkspaceID, f, ids, sparkPoints)
 	if err != nil {
 		return nil, err
 	}
-	have := map[string]map[int64]bool{}
-	for _, res := range current {
-		if have[res.CheckID] == nil {
-			have[res.CheckID] = map[int64]bool{}
+	out := make(map[string][]int, len(checks))
+	for _, c := range checks {
+		if steps := recent[c.CheckID]; len(steps) > 0 {
+			out[c.CheckID] = recentTrend(c.Failing, steps)
 		}
-		have[res.CheckID][res.HostID] = true
 	}
-	return failTrends(hist, have, sparkPoints), nil
+	return out, nil
 }
 
 // withStatus adds ?status= to a check page URL that may have a query.

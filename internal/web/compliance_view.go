@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-project/vigil/internal/compliance"
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/service"
+	"github.com/vigil-project/vigil/internal/store"
 )
 
 // checkURL is the page of one check; check IDs are plain, but escape anyway.
@@ -281,4 +282,26 @@ func sortResults(rs []domain.CheckResult, cat *checkCatalog, byHost bool) {
 		}
 		return cat.title(a.CheckID) < cat.title(b.CheckID)
 	})
+}
+
+// recentTrend is failTrends for one check from its latest changes only
+// (newest first) and the number of hosts failing it now: walking back, the
+// count before a change is the count after it, less one if the change was
+// to fail, plus one if it was from fail. It equals the replay of the whole
+// history when that history is complete; once the retention sweep has
+// removed old changes it still ends at the current count, where the replay
+// would miss hosts whose last change was swept.
+func recentTrend(failing int, steps []store.CheckStep) []int {
+	out := make([]int, len(steps))
+	n := failing
+	for i, s := range steps {
+		out[len(steps)-1-i] = n
+		if s.Status == domain.CheckFail {
+			n--
+		}
+		if s.Previous == domain.CheckFail {
+			n++
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -300,9 +301,28 @@ func (db *DB) SaveCheckResults(ctx context.Context, workspaceID, hostID int64, r
 			prev[id] = st
 		}
 		rows.Close()
+		// In check order, removals included: the check_result_counts
+		// trigger locks one row per check, and concurrent reports of the
+		// workspace (PostgreSQL) must take those locks in the same order.
 		keep := map[string]bool{}
 		for _, r := range rs {
 			keep[r.CheckID] = true
+		}
+		ops := make([]domain.CheckResult, 0, len(rs)+len(prev))
+		ops = append(ops, rs...)
+		for id := range prev {
+			if !keep[id] {
+				ops = append(ops, domain.CheckResult{CheckID: id})
+			}
+		}
+		sort.SliceStable(ops, func(i, j int) bool { return ops[i].CheckID < ops[j].CheckID })
+		for _, r := range ops {
+			if !keep[r.CheckID] {
+				if _, err := db.exec(ctx, tx, `DELETE FROM check_results WHERE host_id = ? AND check_id = ?`, hostID, r.CheckID); err != nil {
+					return err
+				}
+				continue
+			}
 			old, had := prev[r.CheckID]
 			changedAt := now
 			if had && old == r.Status {
@@ -325,13 +345,6 @@ func (db *DB) SaveCheckResults(ctx context.Context, workspaceID, hostID int64, r
 			if _, err := db.exec(ctx, tx, `INSERT INTO check_history (workspace_id, host_id, check_id, status, reason, at) VALUES (?, ?, ?, ?, ?, ?)`,
 				workspaceID, hostID, r.CheckID, r.Status, r.Reason, now); err != nil {
 				return err
-			}
-		}
-		for id := range prev {
-			if !keep[id] {
-				if _, err := db.exec(ctx, tx, `DELETE FROM check_results WHERE host_id = ? AND check_id = ?`, hostID, id); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -388,4 +401,114 @@ func (db *DB) CheckHistory(ctx context.Context, workspaceID int64, f store.Check
 		return c, s.Scan(&c.HostID, &c.CheckID, &c.Status, &c.Reason, scanTime(&c.At))
 	})
 	return out, wrap("check history", err)
+}
+
+// activeException is true for a failing or erroring result under an
+// exception that has not expired at the bound time (domain.CheckResult.Excepted).
+const activeException = `r.exception_id IS NOT NULL AND r.exception_id <> 0 AND r.status IN ('fail', 'error')
+	AND (r.exception_expires_at IS NULL OR r.exception_expires_at > ?)`
+
+// CheckCounts implements store.Compliance. Without a filter it reads the
+// per-check counters the check_result_counts triggers keep (migration
+// 00010) and counts only the excepted results live, through their partial
+// index; with one (a group, a host, a check) it counts the filtered
+// results, which the filter's index keeps to a fraction of the workspace.
+func (db *DB) CheckCounts(ctx context.Context, workspaceID int64, f store.CheckResultFilter, now time.Time) ([]store.CheckCount, error) {
+	if f != (store.CheckResultFilter{}) {
+		where, args := resultWhere(workspaceID, f, "r")
+		rows, err := db.query(ctx, db.pool, `SELECT r.check_id, r.status, count(*), sum(CASE WHEN `+activeException+` THEN 1 ELSE 0 END)
+			FROM check_results r`+where+` GROUP BY r.check_id, r.status ORDER BY r.check_id, r.status`, append([]any{ts(now)}, args...)...)
+		out, err := collect(rows, err, func(s scanner) (*store.CheckCount, error) {
+			c := &store.CheckCount{}
+			return c, s.Scan(&c.CheckID, &c.Status, &c.Results, &c.Excepted)
+		})
+		return out, wrap("check counts", err)
+	}
+	var out []store.CheckCount
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		type key struct{ check, status string }
+		excepted := map[key]int{}
+		rows, err := db.query(ctx, tx, `SELECT r.check_id, r.status, count(*) FROM check_results r
+			WHERE r.workspace_id = ? AND `+activeException+` GROUP BY r.check_id, r.status`, workspaceID, ts(now))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k key
+			var n int
+			if err := rows.Scan(&k.check, &k.status, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			excepted[k] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = db.query(ctx, tx, `SELECT check_id, n_pass, n_fail, n_error, n_other FROM check_result_counts
+			WHERE workspace_id = ? AND n_pass + n_fail + n_error + n_other > 0 ORDER BY check_id`, workspaceID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var n [4]int
+			if err := rows.Scan(&id, &n[0], &n[1], &n[2], &n[3]); err != nil {
+				return err
+			}
+			// In status order, as the filtered query returns them.
+			for _, c := range []struct {
+				status string
+				n      int
+			}{{domain.CheckError, n[2]}, {domain.CheckFail, n[1]}, {domain.CheckNotApplicable, n[3]}, {domain.CheckPass, n[0]}} {
+				if c.n > 0 {
+					out = append(out, store.CheckCount{CheckID: id, Status: c.status, Results: c.n, Excepted: excepted[key{id, c.status}]})
+				}
+			}
+		}
+		return rows.Err()
+	})
+	return out, wrap("check counts", err)
+}
+
+// RecentCheckChanges implements store.Compliance: one query per check,
+// walking its history newest first through check_history_workspace and
+// stopping after n changes of hosts that still have a result; the status
+// before each change is one probe of check_history_host.
+func (db *DB) RecentCheckChanges(ctx context.Context, workspaceID int64, f store.CheckResultFilter, checkIDs []string, n int) (map[string][]store.CheckStep, error) {
+	out := map[string][]store.CheckStep{}
+	if n <= 0 {
+		return out, nil
+	}
+	f.Status = ""
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		for _, id := range checkIDs {
+			if f.CheckID != "" && f.CheckID != id {
+				continue
+			}
+			g := f
+			g.CheckID = id
+			where, args := resultWhere(workspaceID, g, "c")
+			rows, err := db.query(ctx, tx, `SELECT c.host_id, c.status,
+				COALESCE((SELECT p.status FROM check_history p WHERE p.host_id = c.host_id AND p.check_id = c.check_id
+					AND (p.at < c.at OR (p.at = c.at AND p.id < c.id)) ORDER BY p.at DESC, p.id DESC LIMIT 1), '')
+				FROM check_history c`+where+`
+				AND EXISTS (SELECT 1 FROM check_results r WHERE r.host_id = c.host_id AND r.check_id = c.check_id)
+				ORDER BY c.at DESC, c.id DESC LIMIT `+strconv.Itoa(n), args...)
+			steps, err := collect(rows, err, func(s scanner) (*store.CheckStep, error) {
+				st := &store.CheckStep{}
+				return st, s.Scan(&st.HostID, &st.Status, &st.Previous)
+			})
+			if err != nil {
+				return err
+			}
+			if len(steps) > 0 {
+				out[id] = steps
+			}
+		}
+		return nil
+	})
+	return out, wrap("recent check changes", err)
 }

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MatchTargets", testMatchTargets},
 		{"LabelsAndGroups", testLabelsAndGroups},
 		{"ChecksAndResults", testChecksAndResults},
+		{"CheckCounts", testCheckCounts},
+		{"RecentCheckChanges", testRecentCheckChanges},
 		{"ExceptionScopes", testExceptionScopes},
 		{"ExceptionPrecedenceAndChecks", testExceptionPrecedenceAndChecks},
 		{"ExceptionExpiryAndHistory", testExceptionExpiryAndHistory},
