@@ -77,6 +77,9 @@ func (db *DB) SyncFindings(ctx context.Context, workspaceID, hostID int64, found
 		return st, nil
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockFindingWriters(ctx, tx, workspaceID); err != nil {
+			return err
+		}
 		var prevMatch *time.Time
 		err := db.queryRow(ctx, tx, `SELECT matched_at FROM hosts WHERE id = ? AND workspace_id = ?`,
 			hostID, workspaceID).Scan(scanNullTime(&prevMatch))
@@ -358,22 +361,27 @@ func (db *DB) limit(limit, offset int) string {
 	return " LIMIT " + l + " OFFSET " + strconv.Itoa(max(offset, 0))
 }
 
-// VulnSummaries implements store.Findings.
+// VulnSummaries implements store.Findings. The open, unmarked findings of
+// the workspace, of one severity or all, are read already grouped from
+// vuln_summaries (kept by triggers, migration 00010); the vulnerabilities
+// with a mark that has expired since, which the triggers cannot see, are
+// grouped live and take the place of their rows. Any other filter (a host,
+// a search, fix available, resolved or marked findings) groups the
+// findings it selects.
 func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.FindingFilter) ([]store.VulnSummary, int, error) {
-	where, args := findingWhere(workspaceID, f)
-	group := `SELECT f.vuln_id, max(f.cvss_score) AS score,
-		min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END) AS sev,
-		count(DISTINCT f.host_id) AS hosts, min(f.first_seen_at) AS first_seen,
-		max(CASE WHEN f.fixed <> '' THEN 1 ELSE 0 END) AS fix` + findingFrom + where + ` GROUP BY f.vuln_id`
 	var total int
 	var out []store.VulnSummary
 	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
-		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM (`+group+`) g`, args...).Scan(&total); err != nil {
+		group, args, outer, err := db.vulnGroups(ctx, tx, workspaceID, f)
+		if err != nil {
+			return err
+		}
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM (`+group+`) g LEFT JOIN kev k ON k.cve = g.vuln_id`+outer, args...).Scan(&total); err != nil {
 			return err
 		}
 		q := `SELECT g.vuln_id, g.score, g.sev, g.hosts, g.first_seen, g.fix, COALESCE(c.description, ''),
 			k.cve, k.due_date, k.ransomware, k.date_added, e.score, e.percentile
-			FROM (` + group + `) g LEFT JOIN cves c ON c.id = g.vuln_id LEFT JOIN kev k ON k.cve = g.vuln_id LEFT JOIN epss e ON e.cve = g.vuln_id
+			FROM (` + group + `) g LEFT JOIN cves c ON c.id = g.vuln_id LEFT JOIN kev k ON k.cve = g.vuln_id LEFT JOIN epss e ON e.cve = g.vuln_id` + outer + `
 			ORDER BY g.sev, (k.cve IS NULL), g.score DESC, g.hosts DESC, g.vuln_id` + db.limit(f.Limit, f.Offset)
 		rows, err := db.query(ctx, tx, q, args...)
 		if err != nil {
@@ -411,6 +419,66 @@ func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.Find
 	return out, total, wrap("vulnerability summaries", err)
 }
 
+// maxExpiredMarks bounds the vulnerabilities grouped live next to the
+// summaries; past it the whole list is grouped live.
+const maxExpiredMarks = 400
+
+// vulnGroups returns the query of the vulnerabilities under the filter,
+// one row each (vuln_id, score, sev, hosts, first_seen, fix), its
+// arguments, and the condition on the kev join that completes it.
+func (db *DB) vulnGroups(ctx context.Context, tx *sql.Tx, workspaceID int64, f store.FindingFilter) (string, []any, string, error) {
+	live := func(f store.FindingFilter, extra string, extraArgs ...any) (string, []any) {
+		where, args := findingWhere(workspaceID, f)
+		return `SELECT f.vuln_id, max(f.cvss_score) AS score, min(` + strings.ReplaceAll(sevRank, "severity", "f.severity") + `) AS sev,
+			count(DISTINCT f.host_id) AS hosts, min(f.first_seen_at) AS first_seen,
+			max(CASE WHEN f.fixed <> '' THEN 1 ELSE 0 END) AS fix` + findingFrom + where + extra + ` GROUP BY f.vuln_id`, append(args, extraArgs...)
+	}
+	summarised := f.HostID == 0 && f.VulnID == "" && f.Query == "" && !f.FixOnly && !f.IncludeMarked &&
+		(f.Status == "" || f.Status == vuln.FindingOpen)
+	if !summarised {
+		q, args := live(f, "")
+		return q, args, "", nil
+	}
+	now := f.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	rows, err := db.query(ctx, tx, `SELECT DISTINCT vuln_id FROM findings WHERE workspace_id = ? AND mark <> ''
+		AND mark_expires_at IS NOT NULL AND mark_expires_at <= ? AND status = 'open'`, workspaceID, ts(now))
+	expired, err := collect(rows, err, func(s scanner) (*string, error) {
+		var id string
+		return &id, s.Scan(&id)
+	})
+	if err != nil {
+		return "", nil, "", err
+	}
+	if len(expired) > maxExpiredMarks {
+		q, args := live(f, "")
+		return q, args, "", nil
+	}
+	q := `SELECT s.vuln_id, s.score, s.sev_rank AS sev, s.hosts, s.first_seen_at AS first_seen, s.fix
+		FROM vuln_summaries s WHERE s.workspace_id = ? AND s.severity = ?`
+	args := []any{workspaceID, f.Severity}
+	if len(expired) > 0 {
+		ids := make([]any, len(expired))
+		for i, id := range expired {
+			ids[i] = id
+		}
+		q += ` AND s.vuln_id NOT IN (` + placeholders(len(ids)) + `)`
+		args = append(args, ids...)
+		g := f
+		g.KEVOnly = false // the outer condition
+		lq, largs := live(g, ` AND f.vuln_id IN (`+placeholders(len(ids))+`)`, ids...)
+		q += ` UNION ALL ` + lq
+		args = append(args, largs...)
+	}
+	outer := ""
+	if f.KEVOnly {
+		outer = ` WHERE k.cve IS NOT NULL`
+	}
+	return q, args, outer, nil
+}
+
 // GetFinding implements store.Findings.
 func (db *DB) GetFinding(ctx context.Context, workspaceID, id int64) (*vuln.Finding, error) {
 	f, err := scanFinding(db.queryRow(ctx, db.pool, `SELECT `+findingCols+findingFrom+` WHERE f.workspace_id = ? AND f.id = ?`, workspaceID, id))
@@ -424,17 +492,19 @@ func (db *DB) GetFinding(ctx context.Context, workspaceID, id int64) (*vuln.Find
 // finding from any exception (exception_id NULL), so that re-applying
 // exceptions leaves the operator's own decision alone.
 func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reason, by string, expires *time.Time, now time.Time) error {
-	var err error
-	if kind == "" {
-		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
-			`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
-			workspaceID, id)
-	} else {
-		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+	return wrap("mark finding", db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockFindingWriters(ctx, tx, workspaceID); err != nil {
+			return err
+		}
+		if kind == "" {
+			return db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+				`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
+				workspaceID, id)
+		}
+		return db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
 			`UPDATE findings SET mark = ?, mark_reason = ?, mark_by = ?, mark_at = ?, mark_expires_at = ?, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
 			kind, reason, by, ts(now), nullTS(expires), workspaceID, id)
-	}
-	return wrap("mark finding", err)
+	}))
 }
 
 // SeverityCounts implements store.Findings.
@@ -459,7 +529,10 @@ func (db *DB) SeverityCounts(ctx context.Context, workspaceID int64, now time.Ti
 	return out, rows.Err()
 }
 
-// RescoreFindings implements store.Findings.
+// RescoreFindings implements store.Findings. One statement can rescore a
+// CVE on every host: the vuln_summaries triggers, which would recompute the
+// CVE once per finding, are paused for the transaction (the pause row is
+// only visible to it) and each CVE's summaries are recomputed once after.
 func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
 	for len(cveIDs) > 0 {
 		n := min(len(cveIDs), 500)
@@ -468,16 +541,74 @@ func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
 			args[i] = id
 		}
 		cveIDs = cveIDs[n:]
-		_, err := db.exec(ctx, db.pool,
-			`UPDATE findings SET
-			   cvss_score = (SELECT c.cvss_score FROM cves c WHERE c.id = findings.vuln_id),
-			   cvss_vector = (SELECT c.cvss_vector FROM cves c WHERE c.id = findings.vuln_id),
-			   severity = (SELECT c.severity FROM cves c WHERE c.id = findings.vuln_id)
-			 WHERE vuln_id IN (`+placeholders(n)+`)
-			   AND EXISTS (SELECT 1 FROM cves c WHERE c.id = findings.vuln_id AND c.cvss_score > 0)`, args...)
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := db.query(ctx, tx, `SELECT DISTINCT workspace_id FROM findings WHERE vuln_id IN (`+placeholders(n)+`) ORDER BY workspace_id`, args...)
+			wids, err := collect(rows, err, func(s scanner) (*int64, error) {
+				var id int64
+				return &id, s.Scan(&id)
+			})
+			if err != nil {
+				return err
+			}
+			if err := db.lockFindingWriters(ctx, tx, wids...); err != nil {
+				return err
+			}
+			if _, err := db.exec(ctx, tx, `INSERT INTO vuln_summary_pause (paused) VALUES (1)`); err != nil {
+				return err
+			}
+			if _, err := db.exec(ctx, tx,
+				`UPDATE findings SET
+				   cvss_score = (SELECT c.cvss_score FROM cves c WHERE c.id = findings.vuln_id),
+				   cvss_vector = (SELECT c.cvss_vector FROM cves c WHERE c.id = findings.vuln_id),
+				   severity = (SELECT c.severity FROM cves c WHERE c.id = findings.vuln_id)
+				 WHERE vuln_id IN (`+placeholders(n)+`)
+				   AND EXISTS (SELECT 1 FROM cves c WHERE c.id = findings.vuln_id AND c.cvss_score > 0)`, args...); err != nil {
+				return err
+			}
+			if _, err := db.exec(ctx, tx, `DELETE FROM vuln_summary_pause`); err != nil {
+				return err
+			}
+			return db.refreshVulnSummaries(ctx, tx, `vuln_id IN (`+placeholders(n)+`)`, args...)
+		})
 		if err != nil {
 			return wrap("rescore findings", err)
 		}
 	}
 	return nil
 }
+
+// lockFindingWriters takes, for the rest of the transaction, the lock the
+// vuln_summaries trigger takes on PostgreSQL (migration 00010), before the
+// transaction locks any finding: a writer that locked findings first and
+// then waited for it could deadlock with one that holds it. Where writers
+// are serialised anyway (SQLite, no ForUpdate) there is nothing to take.
+func (db *DB) lockFindingWriters(ctx context.Context, tx *sql.Tx, workspaceIDs ...int64) error {
+	if db.d.ForUpdate == "" {
+		return nil
+	}
+	for _, id := range workspaceIDs { // in order, so that two writers of several cannot cross
+		if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(30325, CAST(? AS INTEGER))`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshVulnSummaries recomputes the vuln_summaries rows of the
+// vulnerabilities the condition selects (on vuln_id or workspace_id, the
+// columns both tables have), as the triggers do one at a time.
+func (db *DB) refreshVulnSummaries(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
+	if _, err := db.exec(ctx, tx, `DELETE FROM vuln_summaries WHERE `+cond, args...); err != nil {
+		return err
+	}
+	agg := func(sev string, group string) string {
+		return `SELECT workspace_id, vuln_id, ` + sev + `, min(` + sevRank + `), max(cvss_score), count(DISTINCT host_id),
+			min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
+			FROM findings WHERE status = 'open' AND mark = '' AND ` + cond + ` GROUP BY workspace_id, vuln_id` + group
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix) `+
+		agg("''", "")+` UNION ALL `+agg("severity", ", severity"), append(append([]any{}, args...), args...)...)
+	return err
+}
+
+const sevRank = `CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`

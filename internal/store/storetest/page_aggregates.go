@@ -1,15 +1,18 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/store"
+	"github.com/vigil-project/vigil/internal/vuln"
 )
 
 // testCheckCounts drives results through every path that changes them
@@ -186,4 +189,153 @@ func testRecentCheckChanges(t *testing.T, s store.Store) {
 	if got, err := s.RecentCheckChanges(ctx, newWorkspace(t, s).ID, store.CheckResultFilter{}, []string{"x"}, 5); err != nil || len(got) != 0 {
 		t.Errorf("another workspace sees changes: %v, %v", got, err)
 	}
+}
+
+// testVulnSummaries drives findings through every path that changes them
+// (opened, refreshed with a new severity, resolved, reopened, marked by
+// hand with and without an expiry, excepted, rescored, host deleted) and
+// compares VulnSummaries, which reads the trigger-kept vuln_summaries for
+// the open unmarked list, with the same grouping made from the findings.
+func testVulnSummaries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newWorkspace(t, s)
+	other := newWorkspace(t, s)
+	var hosts []int64
+	for range 6 {
+		hosts = append(hosts, newHost(t, s, w.ID, unique("h")).ID)
+	}
+	hOther := newHost(t, s, other.ID, unique("h")).ID
+	prefix := unique("CVE-7")
+	vid := func(i int) string { return fmt.Sprintf("%s-%04d", prefix, i) }
+	sevs := []string{"critical", "high", "medium", "low", "unknown"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	sync := func(round int) {
+		for _, h := range hosts {
+			var fs []vuln.Finding
+			for i := range 8 {
+				if rng.IntN(3) == 0 {
+					continue
+				}
+				fixed := ""
+				if rng.IntN(2) == 0 {
+					fixed = "2"
+				}
+				f := finding(vid(i), "pkg-a", "1", fixed, sevs[(i+rng.IntN(2))%len(sevs)])
+				f.CVSSScore = float64(rng.IntN(4)) + 5
+				fs = append(fs, f)
+				if rng.IntN(4) == 0 { // a second package of the same host and vulnerability
+					g := f
+					g.Package, g.Severity = "pkg-b", sevs[rng.IntN(len(sevs))]
+					fs = append(fs, g)
+				}
+			}
+			_, err := s.SyncFindings(ctx, w.ID, h, fs, at(time.Duration(round)*time.Hour))
+			must(t, err)
+		}
+	}
+	for round := range 4 {
+		sync(round)
+	}
+	// The other workspace has the same vulnerability: it must not count.
+	_, err := s.SyncFindings(ctx, other.ID, hOther, []vuln.Finding{finding(vid(0), "pkg-a", "1", "2", "critical")}, at(0))
+	must(t, err)
+
+	open, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{IncludeMarked: true, Limit: 1000})
+	must(t, err)
+	if len(open) < 10 {
+		t.Fatalf("fixture has %d open findings", len(open))
+	}
+	// Hand marks: one for good, one that expires at 10 h.
+	must(t, s.MarkFinding(ctx, w.ID, open[0].ID, vuln.MarkFalsePositive, "r", "bob", nil, at(5*time.Hour)))
+	expires := at(10 * time.Hour)
+	must(t, s.MarkFinding(ctx, w.ID, open[1].ID, vuln.MarkAcceptedRisk, "r", "bob", &expires, at(5*time.Hour)))
+	must(t, s.MarkFinding(ctx, w.ID, open[2].ID, vuln.MarkAcceptedRisk, "r", "bob", nil, at(5*time.Hour)))
+	must(t, s.MarkFinding(ctx, w.ID, open[2].ID, "", "", "bob", nil, at(5*time.Hour))) // and cleared
+	// An exception for one vulnerability on all hosts.
+	must(t, s.CreateException(ctx, &domain.Exception{WorkspaceID: w.ID, Target: "finding", Kind: "mitigated", VulnID: vid(3),
+		Scope: "all", Reason: "r", CreatedBy: "alice"}, at(5*time.Hour)))
+	_, err = s.ApplyExceptions(ctx, w.ID, 0, at(5*time.Hour))
+	must(t, err)
+	// NVD scores one vulnerability: its findings take that severity.
+	_, err = s.UpsertCVEs(ctx, []*vuln.CVE{cve(vid(4), 9.8, "CRITICAL", at(0))})
+	must(t, err)
+	must(t, s.RescoreFindings(ctx, []string{vid(4)}))
+	sync(5) // some resolve, some reopen
+	must(t, s.DeleteHost(ctx, w.ID, hosts[5]))
+	// A mark that expires at 10 h on a finding still open: from then on
+	// it counts again, without any write.
+	still, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{HostID: hosts[0], Limit: 1000})
+	must(t, err)
+	if len(still) == 0 {
+		t.Fatal("no open finding left on the first host")
+	}
+	must(t, s.MarkFinding(ctx, w.ID, still[0].ID, vuln.MarkAcceptedRisk, "r", "bob", &expires, at(6*time.Hour)))
+
+	want := func(f store.FindingFilter) ([]store.VulnSummary, int) {
+		fs, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{Severity: f.Severity, KEVOnly: f.KEVOnly, Now: f.Now, Limit: 1000})
+		must(t, err)
+		by := map[string]*store.VulnSummary{}
+		hostSet := map[string]map[int64]bool{}
+		for _, x := range fs {
+			v := by[x.VulnID]
+			if v == nil {
+				v = &store.VulnSummary{VulnID: x.VulnID, Severity: x.Severity, CVSSScore: x.CVSSScore, FirstSeen: x.FirstSeen}
+				by[x.VulnID], hostSet[x.VulnID] = v, map[int64]bool{}
+			}
+			if severityRank(x.Severity) < severityRank(v.Severity) {
+				v.Severity = x.Severity
+			}
+			v.CVSSScore = max(v.CVSSScore, x.CVSSScore)
+			if x.FirstSeen.Before(v.FirstSeen) {
+				v.FirstSeen = x.FirstSeen
+			}
+			v.FixAvailable = v.FixAvailable || x.Fixed != ""
+			hostSet[x.VulnID][x.HostID] = true
+			v.Hosts = len(hostSet[x.VulnID])
+		}
+		var out []store.VulnSummary
+		for _, v := range by {
+			out = append(out, *v)
+		}
+		slices.SortFunc(out, func(a, b store.VulnSummary) int {
+			return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(b.CVSSScore, a.CVSSScore),
+				cmp.Compare(b.Hosts, a.Hosts), cmp.Compare(a.VulnID, b.VulnID))
+		})
+		total := len(out)
+		if f.Offset > 0 {
+			out = out[min(f.Offset, len(out)):]
+		}
+		if f.Limit > 0 {
+			out = out[:min(f.Limit, len(out))]
+		}
+		return out, total
+	}
+	for _, now := range []time.Time{at(6 * time.Hour), at(11 * time.Hour)} {
+		for _, f := range []store.FindingFilter{{}, {Severity: "critical"}, {Severity: "medium"}, {Severity: "unknown"},
+			{Limit: 3, Offset: 2}, {KEVOnly: true}} {
+			f.Now = now
+			got, total, err := s.VulnSummaries(ctx, w.ID, f)
+			must(t, err)
+			exp, expTotal := want(f)
+			for i := range got {
+				got[i].Description, got[i].EPSS, got[i].FirstSeen = "", nil, got[i].FirstSeen.UTC()
+			}
+			for i := range exp {
+				exp[i].FirstSeen = exp[i].FirstSeen.UTC()
+			}
+			if len(got) == 0 {
+				got = nil
+			}
+			if total != expTotal || !reflect.DeepEqual(got, exp) {
+				t.Errorf("VulnSummaries(%+v) at %s: total %d, want %d\n got %+v\nwant %+v", f, now.Sub(base), total, expTotal, got, exp)
+			}
+		}
+	}
+}
+
+func severityRank(s string) int {
+	if i := slices.Index([]string{"critical", "high", "medium", "low"}, s); i >= 0 {
+		return i
+	}
+	return 4
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChecksAndResults", testChecksAndResults},
 		{"CheckCounts", testCheckCounts},
 		{"RecentCheckChanges", testRecentCheckChanges},
+		{"VulnSummaries", testVulnSummaries},
 		{"ExceptionScopes", testExceptionScopes},
 		{"ExceptionPrecedenceAndChecks", testExceptionPrecedenceAndChecks},
 		{"ExceptionExpiryAndHistory", testExceptionExpiryAndHistory},
