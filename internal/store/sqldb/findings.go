@@ -443,12 +443,7 @@ func (db *DB) vulnGroups(ctx context.Context, tx *sql.Tx, workspaceID int64, f s
 	if now.IsZero() {
 		now = time.Now()
 	}
-	rows, err := db.query(ctx, tx, `SELECT DISTINCT vuln_id FROM findings WHERE workspace_id = ? AND mark <> ''
-		AND mark_expires_at IS NOT NULL AND mark_expires_at <= ? AND status = 'open'`, workspaceID, ts(now))
-	expired, err := collect(rows, err, func(s scanner) (*string, error) {
-		var id string
-		return &id, s.Scan(&id)
-	})
+	expired, err := db.expiredMarks(ctx, tx, workspaceID, now)
 	if err != nil {
 		return "", nil, "", err
 	}
@@ -460,10 +455,7 @@ func (db *DB) vulnGroups(ctx context.Context, tx *sql.Tx, workspaceID int64, f s
 		FROM vuln_summaries s WHERE s.workspace_id = ? AND s.severity = ?`
 	args := []any{workspaceID, f.Severity}
 	if len(expired) > 0 {
-		ids := make([]any, len(expired))
-		for i, id := range expired {
-			ids[i] = id
-		}
+		ids := expired
 		q += ` AND s.vuln_id NOT IN (` + placeholders(len(ids)) + `)`
 		args = append(args, ids...)
 		g := f
@@ -507,26 +499,75 @@ func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reas
 	}))
 }
 
-// SeverityCounts implements store.Findings.
+// SeverityCounts implements store.Findings, from vuln_summaries as
+// VulnSummaries reads it: the per-severity rows hold their findings, and
+// the vulnerabilities with an expired mark are counted live.
 func (db *DB) SeverityCounts(ctx context.Context, workspaceID int64, now time.Time) (map[string]int, error) {
-	where, args := findingWhere(workspaceID, store.FindingFilter{Now: now})
-	rows, err := db.query(ctx, db.pool, `SELECT f.severity, count(*), sum(CASE WHEN k.cve IS NULL THEN 0 ELSE 1 END)`+findingFrom+where+` GROUP BY f.severity`, args...)
+	out := map[string]int{}
+	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		live := func(extra string, extraArgs ...any) (string, []any) {
+			where, args := findingWhere(workspaceID, store.FindingFilter{Now: now})
+			return `SELECT f.severity, count(*), sum(CASE WHEN k.cve IS NULL THEN 0 ELSE 1 END)` + findingFrom + where + extra + ` GROUP BY f.severity`,
+				append(args, extraArgs...)
+		}
+		expired, err := db.expiredMarks(ctx, tx, workspaceID, now)
+		if err != nil {
+			return err
+		}
+		var q string
+		var args []any
+		if len(expired) > maxExpiredMarks {
+			q, args = live("")
+		} else {
+			q = `SELECT s.severity, sum(s.findings), sum(CASE WHEN k.cve IS NULL THEN 0 ELSE s.findings END)
+				FROM vuln_summaries s LEFT JOIN kev k ON k.cve = s.vuln_id WHERE s.workspace_id = ? AND s.severity <> ''`
+			args = []any{workspaceID}
+			if len(expired) > 0 {
+				q += ` AND s.vuln_id NOT IN (` + placeholders(len(expired)) + `)`
+				args = append(args, expired...)
+				lq, largs := live(` AND f.vuln_id IN (`+placeholders(len(expired))+`)`, expired...)
+				q += ` GROUP BY s.severity UNION ALL ` + lq
+				args = append(args, largs...)
+			} else {
+				q += ` GROUP BY s.severity`
+			}
+		}
+		rows, err := db.query(ctx, tx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sev string
+			var n, kev int
+			if err := rows.Scan(&sev, &n, &kev); err != nil {
+				return err
+			}
+			out[sev] += n
+			out["kev"] += kev
+			out["total"] += n
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, wrap("severity counts", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var sev string
-		var n, kev int
-		if err := rows.Scan(&sev, &n, &kev); err != nil {
-			return nil, err
-		}
-		out[sev] += n
-		out["kev"] += kev
-		out["total"] += n
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// expiredMarks lists the vulnerabilities with an open finding whose mark
+// has expired by now (through findings_marked): vuln_summaries counts them
+// as marked.
+func (db *DB) expiredMarks(ctx context.Context, tx *sql.Tx, workspaceID int64, now time.Time) ([]any, error) {
+	rows, err := db.query(ctx, tx, `SELECT DISTINCT vuln_id FROM findings WHERE workspace_id = ? AND mark <> ''
+		AND mark_expires_at IS NOT NULL AND mark_expires_at <= ? AND status = 'open'`, workspaceID, ts(now))
+	ids, err := collect(rows, err, func(s scanner) (*any, error) {
+		var id string
+		err := s.Scan(&id)
+		v := any(id)
+		return &v, err
+	})
+	return ids, err
 }
 
 // RescoreFindings implements store.Findings. One statement can rescore a
@@ -602,11 +643,11 @@ func (db *DB) refreshVulnSummaries(ctx context.Context, tx *sql.Tx, cond string,
 		return err
 	}
 	agg := func(sev string, group string) string {
-		return `SELECT workspace_id, vuln_id, ` + sev + `, min(` + sevRank + `), max(cvss_score), count(DISTINCT host_id),
+		return `SELECT workspace_id, vuln_id, ` + sev + `, min(` + sevRank + `), max(cvss_score), count(DISTINCT host_id), count(*),
 			min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
 			FROM findings WHERE status = 'open' AND mark = '' AND ` + cond + ` GROUP BY workspace_id, vuln_id` + group
 	}
-	_, err := db.exec(ctx, tx, `INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix) `+
+	_, err := db.exec(ctx, tx, `INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix) `+
 		agg("''", "")+` UNION ALL `+agg("severity", ", severity"), append(append([]any{}, args...), args...)...)
 	return err
 }

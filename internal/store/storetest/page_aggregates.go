@@ -194,8 +194,8 @@ func testRecentCheckChanges(t *testing.T, s store.Store) {
 // testVulnSummaries drives findings through every path that changes them
 // (opened, refreshed with a new severity, resolved, reopened, marked by
 // hand with and without an expiry, excepted, rescored, host deleted) and
-// compares VulnSummaries, which reads the trigger-kept vuln_summaries for
-// the open unmarked list, with the same grouping made from the findings.
+// compares VulnSummaries and SeverityCounts, which read the trigger-kept
+// vuln_summaries, with the same grouping made from the findings.
 func testVulnSummaries(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	w := newWorkspace(t, s)
@@ -311,6 +311,21 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 		return out, total
 	}
 	for _, now := range []time.Time{at(6 * time.Hour), at(11 * time.Hour)} {
+		counts, err := s.SeverityCounts(ctx, w.ID, now)
+		must(t, err)
+		fs, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{Now: now, Limit: 1000})
+		must(t, err)
+		wantCounts := map[string]int{"kev": 0}
+		for _, x := range fs {
+			wantCounts[x.Severity]++
+			wantCounts["total"]++
+			if x.KEV != nil {
+				wantCounts["kev"]++
+			}
+		}
+		if !reflect.DeepEqual(counts, wantCounts) {
+			t.Errorf("SeverityCounts at %s = %v, want %v", now.Sub(base), counts, wantCounts)
+		}
 		for _, f := range []store.FindingFilter{{}, {Severity: "critical"}, {Severity: "medium"}, {Severity: "unknown"},
 			{Limit: 3, Offset: 2}, {KEVOnly: true}} {
 			f.Now = now

@@ -75,7 +75,8 @@ CREATE INDEX check_results_excepted ON check_results (workspace_id, check_id) WH
 -- Open, unmarked findings grouped by vulnerability, per workspace: one row
 -- for all of them (severity '') and one per severity among them, with what
 -- the vulnerabilities page sorts and shows. The page reads 3,000 rows here
--- instead of grouping 235,000 findings per request.
+-- instead of grouping 235,000 findings per request (twice: the list, and
+-- the counts by severity above it).
 --
 -- Kept exact by triggers: when a finding that is or was open and unmarked
 -- changes in a way that matters (appears, goes, opens, resolves, is marked,
@@ -100,6 +101,7 @@ CREATE TABLE vuln_summaries (
     sev_rank      INTEGER NOT NULL, -- 0 critical ... 4 unknown, the most severe
     score         REAL NOT NULL,
     hosts         INTEGER NOT NULL,
+    findings      INTEGER NOT NULL, -- the severity counts of the page
     first_seen_at TIMESTAMP NOT NULL,
     fix           INTEGER NOT NULL, -- 1 when a fixed version is known for one
     PRIMARY KEY (workspace_id, severity, vuln_id)
@@ -114,13 +116,13 @@ CREATE INDEX findings_workspace_status ON findings
 -- Marked findings, to find expired marks without reading the rest.
 CREATE INDEX findings_marked ON findings (workspace_id, mark_expires_at) WHERE mark <> '';
 
-INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix)
-SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
+SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE status = 'open' AND mark = ''
     GROUP BY workspace_id, vuln_id
 UNION ALL
-SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE status = 'open' AND mark = ''
     GROUP BY workspace_id, vuln_id, severity;
@@ -131,14 +133,14 @@ CREATE TRIGGER findings_summary_insert AFTER INSERT ON findings
 WHEN (NEW.status = 'open' AND NEW.mark = '') AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
 BEGIN
     DELETE FROM vuln_summaries WHERE workspace_id = NEW.workspace_id AND vuln_id = NEW.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
+    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
     GROUP BY workspace_id, vuln_id
     UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
@@ -151,14 +153,14 @@ CREATE TRIGGER findings_summary_delete AFTER DELETE ON findings
 WHEN (OLD.status = 'open' AND OLD.mark = '') AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
 BEGIN
     DELETE FROM vuln_summaries WHERE workspace_id = OLD.workspace_id AND vuln_id = OLD.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
+    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = OLD.workspace_id AND status = 'open' AND vuln_id = OLD.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = OLD.workspace_id)
     GROUP BY workspace_id, vuln_id
     UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = OLD.workspace_id AND status = 'open' AND vuln_id = OLD.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = OLD.workspace_id)
@@ -177,14 +179,14 @@ WHEN ((OLD.status = 'open' AND OLD.mark = '') OR (NEW.status = 'open' AND NEW.ma
   AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
 BEGIN
     DELETE FROM vuln_summaries WHERE workspace_id = NEW.workspace_id AND vuln_id = NEW.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
+    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
     GROUP BY workspace_id, vuln_id
     UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id),
+    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
            min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
     FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
       AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
