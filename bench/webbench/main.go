@@ -38,6 +38,7 @@ import (
 	"github.com/vigil-project/vigil/internal/httpx"
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/secrets"
+	"github.com/vigil-project/vigil/internal/server"
 	"github.com/vigil-project/vigil/internal/service"
 	"github.com/vigil-project/vigil/internal/store"
 	"github.com/vigil-project/vigil/internal/store/sqldb"
@@ -137,6 +138,14 @@ func run(nHosts int, dbPath string, runs int, cpuprofile, only string) error {
 	var hostID, diffHost int64
 	st.SQL().QueryRow(`SELECT host_id FROM findings WHERE status = 'open' GROUP BY host_id ORDER BY count(*) DESC LIMIT 1`).Scan(&hostID)
 	st.SQL().QueryRow(`SELECT host_id FROM snapshots WHERE status = 'ok' GROUP BY host_id HAVING count(*) > 1 LIMIT 1`).Scan(&diffHost)
+	// The REST API serves the same lists from the same store code.
+	api := server.New(svc, log, server.Options{})
+	token, err := svc.CreateAPIToken(ctx, ws.ID, u.ID, "webbench")
+	if err != nil {
+		return err
+	}
+	var groupID int64
+	st.SQL().QueryRow(`SELECT id FROM host_groups ORDER BY id LIMIT 1`).Scan(&groupID)
 	pages := []struct{ name, path string }{
 		{"dashboard", "/dashboard"},
 		{"hosts page 1", "/hosts"},
@@ -148,7 +157,13 @@ func run(nHosts int, dbPath string, runs int, cpuprofile, only string) error {
 		{"host package diff", "/hosts/" + strconv.FormatInt(diffHost, 10) + "/diff"},
 		{"vulnerabilities", "/vulnerabilities"},
 		{"vulnerabilities critical", "/vulnerabilities?severity=critical"},
+		{"vulnerabilities KEV", "/vulnerabilities?kev=1"},
+		{"vulnerabilities page 20", "/vulnerabilities?offset=950"},
+		{"vulnerabilities search", "/vulnerabilities?q=openssl"},
 		{"compliance", "/compliance"},
+		{"compliance one group (2,500 hosts)", "/compliance?group_id=" + strconv.FormatInt(groupID, 10)},
+		{"api vulnerabilities", "/api/v1/vulnerabilities"},
+		{"api compliance", "/api/v1/compliance"},
 		{"agents", "/agents"},
 		{"settings", "/settings/general"},
 	}
@@ -172,10 +187,16 @@ func run(nHosts int, dbPath string, runs int, cpuprofile, only string) error {
 		size := 0
 		for i := 0; i <= runs; i++ {
 			req := httptest.NewRequest(http.MethodGet, p.path, nil)
-			req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sessID})
+			var handler http.Handler = h
+			if strings.HasPrefix(p.path, "/api/") {
+				req.Header.Set("Authorization", "Bearer "+token)
+				handler = api
+			} else {
+				req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: sessID})
+			}
 			rec := httptest.NewRecorder()
 			start := time.Now()
-			h.ServeHTTP(rec, req)
+			handler.ServeHTTP(rec, req)
 			d := time.Since(start)
 			if rec.Code != http.StatusOK {
 				return fmt.Errorf("%s: status %d: %.300s", p.path, rec.Code, rec.Body.String())

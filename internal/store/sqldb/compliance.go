@@ -416,6 +416,13 @@ const activeException = `r.exception_id IS NOT NULL AND r.exception_id <> 0 AND 
 func (db *DB) CheckCounts(ctx context.Context, workspaceID int64, f store.CheckResultFilter, now time.Time) ([]store.CheckCount, error) {
 	if f != (store.CheckResultFilter{}) {
 		where, args := resultWhere(workspaceID, f, "r")
+		if f.GroupID != 0 {
+			// Through the group's hosts and the primary key: SQLite's
+			// planner otherwise reads the whole workspace through
+			// check_results_workspace and tests each host against the
+			// group (1.8 s at 10,000 hosts, against 0.15 s).
+			where = strings.Replace(where, "r.workspace_id = ?", "+r.workspace_id = ?", 1)
+		}
 		rows, err := db.query(ctx, db.pool, `SELECT r.check_id, r.status, count(*), sum(CASE WHEN `+activeException+` THEN 1 ELSE 0 END)
 			FROM check_results r`+where+` GROUP BY r.check_id, r.status ORDER BY r.check_id, r.status`, append([]any{ts(now)}, args...)...)
 		out, err := collect(rows, err, func(s scanner) (*store.CheckCount, error) {
@@ -484,6 +491,23 @@ func (db *DB) RecentCheckChanges(ctx context.Context, workspaceID int64, f store
 	}
 	f.Status = ""
 	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
+		// A large group's changes are found walking the check's history
+		// newest first and skipping other hosts (12 changes take about
+		// 12 × hosts / members rows); a small group's through each
+		// member's history (check_history_host), which SQLite's planner
+		// prefers for any group. Walk when that reads fewer rows.
+		walk := false
+		if f.GroupID != 0 {
+			var members, hosts int
+			if err := db.queryRow(ctx, tx, `SELECT count(DISTINCT host_id) FROM group_members WHERE group_id = ? AND workspace_id = ?`,
+				f.GroupID, workspaceID).Scan(&members); err != nil {
+				return err
+			}
+			if err := db.queryRow(ctx, tx, `SELECT count(*) FROM hosts WHERE workspace_id = ?`, workspaceID).Scan(&hosts); err != nil {
+				return err
+			}
+			walk = members*members > 8*hosts
+		}
 		for _, id := range checkIDs {
 			if f.CheckID != "" && f.CheckID != id {
 				continue
@@ -491,6 +515,9 @@ func (db *DB) RecentCheckChanges(ctx context.Context, workspaceID int64, f store
 			g := f
 			g.CheckID = id
 			where, args := resultWhere(workspaceID, g, "c")
+			if walk {
+				where = strings.Replace(where, "c.host_id IN (SELECT host_id FROM group_members", "+c.host_id IN (SELECT host_id FROM group_members", 1)
+			}
 			rows, err := db.query(ctx, tx, `SELECT c.host_id, c.status,
 				COALESCE((SELECT p.status FROM check_history p WHERE p.host_id = c.host_id AND p.check_id = c.check_id
 					AND (p.at < c.at OR (p.at = c.at AND p.id < c.id)) ORDER BY p.at DESC, p.id DESC LIMIT 1), '')
