@@ -506,7 +506,7 @@ func (db *DB) RecentCheckChanges(ctx context.Context, workspaceID int64, f store
 			if err := db.queryRow(ctx, tx, `SELECT count(*) FROM hosts WHERE workspace_id = ?`, workspaceID).Scan(&hosts); err != nil {
 				return err
 			}
-			walk = members*members > 8*hosts
+			walk = members*members >= 4*hosts
 		}
 		for _, id := range checkIDs {
 			if f.CheckID != "" && f.CheckID != id {

@@ -141,6 +141,10 @@ func testRecentCheckChanges(t *testing.T, s store.Store) {
 	g := &domain.Group{WorkspaceID: w.ID, Name: unique("g")}
 	must(t, s.CreateGroup(ctx, g))
 	must(t, s.SetStaticMembers(ctx, w.ID, g.ID, hosts[1:3]))
+	// A group of every host is read walking the history.
+	big := &domain.Group{WorkspaceID: w.ID, Name: unique("g")}
+	must(t, s.CreateGroup(ctx, big))
+	must(t, s.SetStaticMembers(ctx, w.ID, big.ID, hosts))
 	rng := rand.New(rand.NewPCG(1, 2))
 	statuses := []string{domain.CheckPass, domain.CheckFail, domain.CheckError}
 	for round := range 10 {
@@ -156,7 +160,7 @@ func testRecentCheckChanges(t *testing.T, s store.Store) {
 			must(t, err)
 		}
 	}
-	for _, f := range []store.CheckResultFilter{{}, {GroupID: g.ID}, {HostID: hosts[0]}, {CheckID: "y"}} {
+	for _, f := range []store.CheckResultFilter{{}, {GroupID: g.ID}, {GroupID: big.ID}, {HostID: hosts[0]}, {CheckID: "y"}} {
 		for _, n := range []int{1, 4, 100} {
 			got, err := s.RecentCheckChanges(ctx, w.ID, f, []string{"x", "y", "z", "none"}, n)
 			must(t, err)
