@@ -376,11 +376,11 @@ func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.Find
 		if err != nil {
 			return err
 		}
-		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM (`+group+`) g LEFT JOIN kev k ON k.cve = g.vuln_id`+outer, args...).Scan(&total); err != nil {
-			return err
-		}
+		// The total comes with the page (a window over the grouped rows),
+		// so that a filter grouped live is grouped once; only a page past
+		// the end needs the count apart.
 		q := `SELECT g.vuln_id, g.score, g.sev, g.hosts, g.first_seen, g.fix, COALESCE(c.description, ''),
-			k.cve, k.due_date, k.ransomware, k.date_added, e.score, e.percentile
+			k.cve, k.due_date, k.ransomware, k.date_added, e.score, e.percentile, count(*) OVER ()
 			FROM (` + group + `) g LEFT JOIN cves c ON c.id = g.vuln_id LEFT JOIN kev k ON k.cve = g.vuln_id LEFT JOIN epss e ON e.cve = g.vuln_id` + outer + `
 			ORDER BY g.sev, (k.cve IS NULL), g.score DESC, g.hosts DESC, g.vuln_id` + db.limit(f.Limit, f.Offset)
 		rows, err := db.query(ctx, tx, q, args...)
@@ -395,7 +395,7 @@ func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.Find
 			var due, added *time.Time
 			var es, ep sql.NullFloat64
 			if err := rows.Scan(&s.VulnID, &s.CVSSScore, &sev, &s.Hosts, scanTime(&s.FirstSeen), &fix, &s.Description,
-				&kevCVE, scanNullTime(&due), &ransom, scanNullTime(&added), &es, &ep); err != nil {
+				&kevCVE, scanNullTime(&due), &ransom, scanNullTime(&added), &es, &ep, &total); err != nil {
 				return err
 			}
 			s.Severity = vuln.Severities[min(sev, len(vuln.Severities)-1)]
@@ -414,7 +414,10 @@ func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.Find
 			}
 			out = append(out, s)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil || len(out) > 0 {
+			return err
+		}
+		return db.queryRow(ctx, tx, `SELECT count(*) FROM (`+group+`) g LEFT JOIN kev k ON k.cve = g.vuln_id`+outer, args...).Scan(&total)
 	})
 	return out, total, wrap("vulnerability summaries", err)
 }
