@@ -104,8 +104,11 @@ CREATE TABLE vuln_summaries (
     findings      INTEGER NOT NULL, -- the severity counts of the page
     first_seen_at TIMESTAMP NOT NULL,
     fix           INTEGER NOT NULL, -- 1 when a fixed version is known for one
-    PRIMARY KEY (workspace_id, severity, vuln_id)
+    -- The triggers replace a vulnerability's rows by (workspace_id,
+    -- vuln_id); the page reads one severity's rows.
+    PRIMARY KEY (workspace_id, vuln_id, severity)
 );
+CREATE INDEX vuln_summaries_severity ON vuln_summaries (workspace_id, severity);
 
 CREATE TABLE vuln_summary_pause (paused INTEGER NOT NULL);
 
@@ -202,6 +205,7 @@ DROP INDEX findings_marked;
 DROP INDEX findings_workspace_status;
 CREATE INDEX findings_workspace_status ON findings (workspace_id, status, vuln_id);
 DROP TABLE vuln_summary_pause;
+DROP INDEX vuln_summaries_severity;
 DROP TABLE vuln_summaries;
 DROP INDEX check_results_excepted;
 DROP TRIGGER check_results_count_update;
