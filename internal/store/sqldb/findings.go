@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,9 +78,6 @@ func (db *DB) SyncFindings(ctx context.Context, workspaceID, hostID int64, found
 		return st, nil
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lockFindingWriters(ctx, tx, workspaceID); err != nil {
-			return err
-		}
 		var prevMatch *time.Time
 		err := db.queryRow(ctx, tx, `SELECT matched_at FROM hosts WHERE id = ? AND workspace_id = ?`,
 			hostID, workspaceID).Scan(scanNullTime(&prevMatch))
@@ -371,6 +369,9 @@ func (db *DB) limit(limit, offset int) string {
 func (db *DB) VulnSummaries(ctx context.Context, workspaceID int64, f store.FindingFilter) ([]store.VulnSummary, int, error) {
 	var total int
 	var out []store.VulnSummary
+	if err := db.foldVulnSummaries(ctx, workspaceID); err != nil {
+		return nil, 0, wrap("vulnerability summaries", err)
+	}
 	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
 		group, args, outer, err := db.vulnGroups(ctx, tx, workspaceID, f)
 		if err != nil {
@@ -487,19 +488,17 @@ func (db *DB) GetFinding(ctx context.Context, workspaceID, id int64) (*vuln.Find
 // finding from any exception (exception_id NULL), so that re-applying
 // exceptions leaves the operator's own decision alone.
 func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reason, by string, expires *time.Time, now time.Time) error {
-	return wrap("mark finding", db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := db.lockFindingWriters(ctx, tx, workspaceID); err != nil {
-			return err
-		}
-		if kind == "" {
-			return db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
-				`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
-				workspaceID, id)
-		}
-		return db.execOne(ctx, tx, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+	var err error
+	if kind == "" {
+		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
+			`UPDATE findings SET mark = '', mark_reason = '', mark_by = '', mark_at = NULL, mark_expires_at = NULL, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
+			workspaceID, id)
+	} else {
+		err = db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "finding %d not found", id),
 			`UPDATE findings SET mark = ?, mark_reason = ?, mark_by = ?, mark_at = ?, mark_expires_at = ?, exception_id = NULL WHERE workspace_id = ? AND id = ?`,
 			kind, reason, by, ts(now), nullTS(expires), workspaceID, id)
-	}))
+	}
+	return wrap("mark finding", err)
 }
 
 // SeverityCounts implements store.Findings, from vuln_summaries as
@@ -507,6 +506,9 @@ func (db *DB) MarkFinding(ctx context.Context, workspaceID, id int64, kind, reas
 // the vulnerabilities with an expired mark are counted live.
 func (db *DB) SeverityCounts(ctx context.Context, workspaceID int64, now time.Time) (map[string]int, error) {
 	out := map[string]int{}
+	if err := db.foldVulnSummaries(ctx, workspaceID); err != nil {
+		return nil, wrap("severity counts", err)
+	}
 	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
 		live := func(extra string, extraArgs ...any) (string, []any) {
 			where, args := findingWhere(workspaceID, store.FindingFilter{Now: now})
@@ -573,10 +575,7 @@ func (db *DB) expiredMarks(ctx context.Context, tx *sql.Tx, workspaceID int64, n
 	return ids, err
 }
 
-// RescoreFindings implements store.Findings. One statement can rescore a
-// CVE on every host: the vuln_summaries triggers, which would recompute the
-// CVE once per finding, are paused for the transaction (the pause row is
-// only visible to it) and each CVE's summaries are recomputed once after.
+// RescoreFindings implements store.Findings.
 func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
 	for len(cveIDs) > 0 {
 		n := min(len(cveIDs), 500)
@@ -585,35 +584,13 @@ func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
 			args[i] = id
 		}
 		cveIDs = cveIDs[n:]
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := db.query(ctx, tx, `SELECT DISTINCT workspace_id FROM findings WHERE vuln_id IN (`+placeholders(n)+`) ORDER BY workspace_id`, args...)
-			wids, err := collect(rows, err, func(s scanner) (*int64, error) {
-				var id int64
-				return &id, s.Scan(&id)
-			})
-			if err != nil {
-				return err
-			}
-			if err := db.lockFindingWriters(ctx, tx, wids...); err != nil {
-				return err
-			}
-			if _, err := db.exec(ctx, tx, `INSERT INTO vuln_summary_pause (paused) VALUES (1)`); err != nil {
-				return err
-			}
-			if _, err := db.exec(ctx, tx,
-				`UPDATE findings SET
-				   cvss_score = (SELECT c.cvss_score FROM cves c WHERE c.id = findings.vuln_id),
-				   cvss_vector = (SELECT c.cvss_vector FROM cves c WHERE c.id = findings.vuln_id),
-				   severity = (SELECT c.severity FROM cves c WHERE c.id = findings.vuln_id)
-				 WHERE vuln_id IN (`+placeholders(n)+`)
-				   AND EXISTS (SELECT 1 FROM cves c WHERE c.id = findings.vuln_id AND c.cvss_score > 0)`, args...); err != nil {
-				return err
-			}
-			if _, err := db.exec(ctx, tx, `DELETE FROM vuln_summary_pause`); err != nil {
-				return err
-			}
-			return db.refreshVulnSummaries(ctx, tx, `vuln_id IN (`+placeholders(n)+`)`, args...)
-		})
+		_, err := db.exec(ctx, db.pool,
+			`UPDATE findings SET
+			   cvss_score = (SELECT c.cvss_score FROM cves c WHERE c.id = findings.vuln_id),
+			   cvss_vector = (SELECT c.cvss_vector FROM cves c WHERE c.id = findings.vuln_id),
+			   severity = (SELECT c.severity FROM cves c WHERE c.id = findings.vuln_id)
+			 WHERE vuln_id IN (`+placeholders(n)+`)
+			   AND EXISTS (SELECT 1 FROM cves c WHERE c.id = findings.vuln_id AND c.cvss_score > 0)`, args...)
 		if err != nil {
 			return wrap("rescore findings", err)
 		}
@@ -621,21 +598,55 @@ func (db *DB) RescoreFindings(ctx context.Context, cveIDs []string) error {
 	return nil
 }
 
-// lockFindingWriters takes, for the rest of the transaction, the lock the
-// vuln_summaries trigger takes on PostgreSQL (migration 00010), before the
-// transaction locks any finding: a writer that locked findings first and
-// then waited for it could deadlock with one that holds it. Where writers
-// are serialised anyway (SQLite, no ForUpdate) there is nothing to take.
-func (db *DB) lockFindingWriters(ctx context.Context, tx *sql.Tx, workspaceIDs ...int64) error {
+// lockSummaryFold makes folds of one workspace's vuln_summaries queue on
+// PostgreSQL (two would replace the same rows at once). Where writers are
+// serialised anyway (SQLite, no ForUpdate) there is nothing to take.
+func (db *DB) lockSummaryFold(ctx context.Context, tx *sql.Tx, workspaceID int64) error {
 	if db.d.ForUpdate == "" {
 		return nil
 	}
-	for _, id := range workspaceIDs { // in order, so that two writers of several cannot cross
-		if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(30325, CAST(? AS INTEGER))`, id); err != nil {
+	_, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(30325, CAST(? AS INTEGER))`, workspaceID)
+	return err
+}
+
+// foldVulnSummaries recomputes the workspace's vulnerabilities the
+// findings triggers marked dirty (migration 00010) and clears them. The
+// marks are claimed by deleting them before recomputing: a writer that
+// commits meanwhile leaves its mark for the next fold, whether or not this
+// recompute saw its change.
+func (db *DB) foldVulnSummaries(ctx context.Context, workspaceID int64) error {
+	var n int
+	if err := db.queryRow(ctx, db.pool, `SELECT count(*) FROM (SELECT 1 FROM vuln_summary_dirty WHERE workspace_id = ? LIMIT 1) d`,
+		workspaceID).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockSummaryFold(ctx, tx, workspaceID); err != nil {
 			return err
 		}
-	}
-	return nil
+		rows, err := db.query(ctx, tx, `DELETE FROM vuln_summary_dirty WHERE workspace_id = ? RETURNING vuln_id`, workspaceID)
+		claimed, err := collect(rows, err, func(s scanner) (*string, error) {
+			var id string
+			return &id, s.Scan(&id)
+		})
+		if err != nil {
+			return err
+		}
+		slices.Sort(claimed)
+		claimed = slices.Compact(claimed) // PostgreSQL marks once per change
+		for len(claimed) > 0 {
+			k := min(len(claimed), 400)
+			args := []any{workspaceID}
+			for _, id := range claimed[:k] {
+				args = append(args, id)
+			}
+			claimed = claimed[k:]
+			if err := db.refreshVulnSummaries(ctx, tx, `workspace_id = ? AND vuln_id IN (`+placeholders(k)+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // refreshVulnSummaries recomputes the vuln_summaries rows of the

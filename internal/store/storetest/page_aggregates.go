@@ -239,6 +239,10 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 	}
 	for round := range 4 {
 		sync(round)
+		// A read in between folds what changed so far: the later changes
+		// must be seen again.
+		_, _, err := s.VulnSummaries(ctx, w.ID, store.FindingFilter{Now: at(time.Hour)})
+		must(t, err)
 	}
 	// The other workspace has the same vulnerability: it must not count.
 	_, err := s.SyncFindings(ctx, other.ID, hOther, []vuln.Finding{finding(vid(0), "pkg-a", "1", "2", "critical")}, at(0))
@@ -265,6 +269,8 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 	must(t, err)
 	must(t, s.RescoreFindings(ctx, []string{vid(4)}))
 	sync(5) // some resolve, some reopen
+	_, _, err = s.VulnSummaries(ctx, w.ID, store.FindingFilter{Now: at(6 * time.Hour)}) // folded: the cascade alone must mark
+	must(t, err)
 	must(t, s.DeleteHost(ctx, w.ID, hosts[5]))
 	// A mark that expires at 10 h on a finding still open: from then on
 	// it counts again, without any write.

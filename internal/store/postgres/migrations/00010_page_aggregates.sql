@@ -69,28 +69,23 @@ CREATE TRIGGER check_results_count_update AFTER UPDATE OF status ON check_result
 -- (usually a handful; the partial index holds nothing else).
 CREATE INDEX check_results_excepted ON check_results (workspace_id, check_id) WHERE exception_id IS NOT NULL;
 
+
 -- Open, unmarked findings grouped by vulnerability, per workspace: one row
 -- for all of them (severity '') and one per severity among them, with what
 -- the vulnerabilities page sorts and shows. The page reads 3,000 rows here
 -- instead of grouping 235,000 findings per request (twice: the list, and
 -- the counts by severity above it).
 --
--- Kept exact by triggers: when a finding that is or was open and unmarked
--- changes in a way that matters (appears, goes, opens, resolves, is marked,
--- rescored), its vulnerability's rows are recomputed from the findings of
--- the workspace (through the covering index below: about 1 ms for a
--- vulnerability on 10,000 hosts). Recomputing, rather than adjusting
--- counters, keeps the distinct host count and the extremes exact whatever
--- the statement. A mark that expires changes no row: the store recomputes
--- the few vulnerabilities with expired marks at read time.
---
--- Its cost is at most the vulnerability's findings per changed finding, so
--- a vulnerability that appears on every host of a 10,000-host workspace
--- reads 50 million index entries over the 10,000 reports that bring it (one
--- per host, each a few milliseconds longer). RescoreFindings, which can
--- touch every finding of a CVE in one statement, pauses the triggers
--- (vuln_summary_pause, a row only its own transaction sees) and recomputes
--- each vulnerability once.
+-- Exact, through vuln_summary_dirty: a trigger marks a vulnerability dirty
+-- when one of its findings that is or was open and unmarked changes in a
+-- way that matters (appears, goes, opens, resolves, is marked, rescored),
+-- in the writer's own transaction and in constant time. Before reading, the
+-- store recomputes the dirty vulnerabilities from their findings (through
+-- the covering index below) and clears them. So a write costs one upsert
+-- however many hosts share the vulnerability (recomputing in the trigger
+-- made a first match of 10,000 hosts quadratic), and a read costs the
+-- vulnerabilities changed since the last one. A mark that expires changes
+-- no row: the store groups the few vulnerabilities with expired marks live.
 CREATE TABLE vuln_summaries (
     workspace_id  BIGINT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     vuln_id       TEXT NOT NULL,
@@ -101,13 +96,21 @@ CREATE TABLE vuln_summaries (
     findings      BIGINT NOT NULL, -- the severity counts of the page
     first_seen_at TIMESTAMPTZ NOT NULL,
     fix           BIGINT NOT NULL, -- 1 when a fixed version is known for one
-    -- The triggers replace a vulnerability's rows by (workspace_id,
-    -- vuln_id); the page reads one severity's rows.
     PRIMARY KEY (workspace_id, vuln_id, severity)
 );
 CREATE INDEX vuln_summaries_severity ON vuln_summaries (workspace_id, severity);
 
-CREATE TABLE vuln_summary_pause (paused BIGINT NOT NULL);
+-- Appended to, never updated: a unique key would make concurrent writers
+-- that mark the same vulnerabilities in different orders wait for each
+-- other (and deadlock). The store claims the rows it recomputes by deleting
+-- them first, so a mark committed meanwhile survives for the next read. No
+-- foreign key: a workspace deleted by cascade still fires the trigger.
+CREATE TABLE vuln_summary_dirty (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workspace_id BIGINT NOT NULL,
+    vuln_id      TEXT NOT NULL
+);
+CREATE INDEX vuln_summary_dirty_workspace ON vuln_summary_dirty (workspace_id);
 
 -- The grouping of the page (and the recompute) reads only the index.
 DROP INDEX findings_workspace_status;
@@ -118,55 +121,30 @@ CREATE INDEX findings_marked ON findings (workspace_id, mark_expires_at) WHERE m
 
 INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
 SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE status = 'open' AND mark = ''
-    GROUP BY workspace_id, vuln_id
+       min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
+FROM findings WHERE status = 'open' AND mark = '' GROUP BY workspace_id, vuln_id
 UNION ALL
 SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE status = 'open' AND mark = ''
-    GROUP BY workspace_id, vuln_id, severity;
+       min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
+FROM findings WHERE status = 'open' AND mark = '' GROUP BY workspace_id, vuln_id, severity;
 
--- Writers of one workspace's findings queue on an advisory lock (class
--- 0x7675 'vu', the workspace ID) for the rest of their transaction: a
--- recompute then sees every finding committed before it, and two
--- recomputes of one vulnerability cannot interleave. SQLite has one writer.
 -- +goose StatementBegin
-CREATE FUNCTION vuln_summaries_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    r findings%ROWTYPE;
+CREATE FUNCTION vuln_summaries_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        r := OLD;
+        INSERT INTO vuln_summary_dirty (workspace_id, vuln_id) VALUES (OLD.workspace_id, OLD.vuln_id);
     ELSE
-        r := NEW;
+        INSERT INTO vuln_summary_dirty (workspace_id, vuln_id) VALUES (NEW.workspace_id, NEW.vuln_id);
     END IF;
-    IF EXISTS (SELECT 1 FROM vuln_summary_pause) THEN
-        RETURN NULL;
-    END IF;
-    PERFORM pg_advisory_xact_lock(30325, r.workspace_id::int);
-    DELETE FROM vuln_summaries WHERE workspace_id = r.workspace_id AND vuln_id = r.vuln_id;
-        INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
-        SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-               min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-        FROM findings WHERE workspace_id = r.workspace_id AND status = 'open' AND vuln_id = r.vuln_id AND mark = ''
-          AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.workspace_id)
-        GROUP BY workspace_id, vuln_id
-        UNION ALL
-        SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-               min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-        FROM findings WHERE workspace_id = r.workspace_id AND status = 'open' AND vuln_id = r.vuln_id AND mark = ''
-          AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = r.workspace_id)
-        GROUP BY workspace_id, vuln_id, severity;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER findings_summary_insert AFTER INSERT ON findings
-    FOR EACH ROW WHEN (NEW.status = 'open' AND NEW.mark = '') EXECUTE FUNCTION vuln_summaries_apply();
+    FOR EACH ROW WHEN (NEW.status = 'open' AND NEW.mark = '') EXECUTE FUNCTION vuln_summaries_dirty();
 CREATE TRIGGER findings_summary_delete AFTER DELETE ON findings
-    FOR EACH ROW WHEN (OLD.status = 'open' AND OLD.mark = '') EXECUTE FUNCTION vuln_summaries_apply();
+    FOR EACH ROW WHEN (OLD.status = 'open' AND OLD.mark = '') EXECUTE FUNCTION vuln_summaries_dirty();
 -- A finding's workspace and vulnerability never change (with the host and
 -- package they are its identity).
 CREATE TRIGGER findings_summary_update AFTER UPDATE ON findings
@@ -174,17 +152,17 @@ CREATE TRIGGER findings_summary_update AFTER UPDATE ON findings
      AND (OLD.status IS DISTINCT FROM NEW.status OR OLD.mark IS DISTINCT FROM NEW.mark OR OLD.severity IS DISTINCT FROM NEW.severity
      OR OLD.cvss_score IS DISTINCT FROM NEW.cvss_score OR OLD.fixed IS DISTINCT FROM NEW.fixed
      OR OLD.first_seen_at IS DISTINCT FROM NEW.first_seen_at OR OLD.host_id IS DISTINCT FROM NEW.host_id))
-    EXECUTE FUNCTION vuln_summaries_apply();
+    EXECUTE FUNCTION vuln_summaries_dirty();
 
 -- +goose Down
 DROP TRIGGER findings_summary_update ON findings;
 DROP TRIGGER findings_summary_delete ON findings;
 DROP TRIGGER findings_summary_insert ON findings;
-DROP FUNCTION vuln_summaries_apply();
+DROP FUNCTION vuln_summaries_dirty();
 DROP INDEX findings_marked;
 DROP INDEX findings_workspace_status;
 CREATE INDEX findings_workspace_status ON findings (workspace_id, status, vuln_id);
-DROP TABLE vuln_summary_pause;
+DROP TABLE vuln_summary_dirty;
 DROP INDEX vuln_summaries_severity;
 DROP TABLE vuln_summaries;
 DROP INDEX check_results_excepted;

@@ -72,28 +72,23 @@ END;
 -- (usually a handful; the partial index holds nothing else).
 CREATE INDEX check_results_excepted ON check_results (workspace_id, check_id) WHERE exception_id IS NOT NULL;
 
+
 -- Open, unmarked findings grouped by vulnerability, per workspace: one row
 -- for all of them (severity '') and one per severity among them, with what
 -- the vulnerabilities page sorts and shows. The page reads 3,000 rows here
 -- instead of grouping 235,000 findings per request (twice: the list, and
 -- the counts by severity above it).
 --
--- Kept exact by triggers: when a finding that is or was open and unmarked
--- changes in a way that matters (appears, goes, opens, resolves, is marked,
--- rescored), its vulnerability's rows are recomputed from the findings of
--- the workspace (through the covering index below: about 1 ms for a
--- vulnerability on 10,000 hosts). Recomputing, rather than adjusting
--- counters, keeps the distinct host count and the extremes exact whatever
--- the statement. A mark that expires changes no row: the store recomputes
--- the few vulnerabilities with expired marks at read time.
---
--- Its cost is at most the vulnerability's findings per changed finding, so
--- a vulnerability that appears on every host of a 10,000-host workspace
--- reads 50 million index entries over the 10,000 reports that bring it (one
--- per host, each a few milliseconds longer). RescoreFindings, which can
--- touch every finding of a CVE in one statement, pauses the triggers
--- (vuln_summary_pause, a row only its own transaction sees) and recomputes
--- each vulnerability once.
+-- Exact, through vuln_summary_dirty: a trigger marks a vulnerability dirty
+-- when one of its findings that is or was open and unmarked changes in a
+-- way that matters (appears, goes, opens, resolves, is marked, rescored),
+-- in the writer's own transaction and in constant time. Before reading, the
+-- store recomputes the dirty vulnerabilities from their findings (through
+-- the covering index below) and clears them. So a write costs one upsert
+-- however many hosts share the vulnerability (recomputing in the trigger
+-- made a first match of 10,000 hosts quadratic), and a read costs the
+-- vulnerabilities changed since the last one. A mark that expires changes
+-- no row: the store groups the few vulnerabilities with expired marks live.
 CREATE TABLE vuln_summaries (
     workspace_id  INTEGER NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     vuln_id       TEXT NOT NULL,
@@ -104,13 +99,18 @@ CREATE TABLE vuln_summaries (
     findings      INTEGER NOT NULL, -- the severity counts of the page
     first_seen_at TIMESTAMP NOT NULL,
     fix           INTEGER NOT NULL, -- 1 when a fixed version is known for one
-    -- The triggers replace a vulnerability's rows by (workspace_id,
-    -- vuln_id); the page reads one severity's rows.
     PRIMARY KEY (workspace_id, vuln_id, severity)
 );
 CREATE INDEX vuln_summaries_severity ON vuln_summaries (workspace_id, severity);
 
-CREATE TABLE vuln_summary_pause (paused INTEGER NOT NULL);
+-- One row per dirty vulnerability (SQLite has one writer, so the unique key
+-- makes no one wait). No foreign key: a workspace deleted by cascade still
+-- fires the trigger; the store clears what it finds.
+CREATE TABLE vuln_summary_dirty (
+    workspace_id INTEGER NOT NULL,
+    vuln_id      TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, vuln_id)
+);
 
 -- The grouping of the page (and the recompute) reads only the index.
 DROP INDEX findings_workspace_status;
@@ -121,53 +121,26 @@ CREATE INDEX findings_marked ON findings (workspace_id, mark_expires_at) WHERE m
 
 INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
 SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE status = 'open' AND mark = ''
-    GROUP BY workspace_id, vuln_id
+       min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
+FROM findings WHERE status = 'open' AND mark = '' GROUP BY workspace_id, vuln_id
 UNION ALL
 SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE status = 'open' AND mark = ''
-    GROUP BY workspace_id, vuln_id, severity;
+       min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
+FROM findings WHERE status = 'open' AND mark = '' GROUP BY workspace_id, vuln_id, severity;
 
--- The workspace may be going (a cascade): then nothing is written back.
 -- +goose StatementBegin
 CREATE TRIGGER findings_summary_insert AFTER INSERT ON findings
-WHEN (NEW.status = 'open' AND NEW.mark = '') AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
+WHEN (NEW.status = 'open' AND NEW.mark = '')
 BEGIN
-    DELETE FROM vuln_summaries WHERE workspace_id = NEW.workspace_id AND vuln_id = NEW.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
-    GROUP BY workspace_id, vuln_id
-    UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
-    GROUP BY workspace_id, vuln_id, severity;
+    INSERT OR IGNORE INTO vuln_summary_dirty (workspace_id, vuln_id) VALUES (NEW.workspace_id, NEW.vuln_id);
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
 CREATE TRIGGER findings_summary_delete AFTER DELETE ON findings
-WHEN (OLD.status = 'open' AND OLD.mark = '') AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
+WHEN (OLD.status = 'open' AND OLD.mark = '')
 BEGIN
-    DELETE FROM vuln_summaries WHERE workspace_id = OLD.workspace_id AND vuln_id = OLD.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = OLD.workspace_id AND status = 'open' AND vuln_id = OLD.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = OLD.workspace_id)
-    GROUP BY workspace_id, vuln_id
-    UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = OLD.workspace_id AND status = 'open' AND vuln_id = OLD.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = OLD.workspace_id)
-    GROUP BY workspace_id, vuln_id, severity;
+    INSERT OR IGNORE INTO vuln_summary_dirty (workspace_id, vuln_id) VALUES (OLD.workspace_id, OLD.vuln_id);
 END;
 -- +goose StatementEnd
 
@@ -179,21 +152,8 @@ WHEN ((OLD.status = 'open' AND OLD.mark = '') OR (NEW.status = 'open' AND NEW.ma
   AND (OLD.status IS NOT NEW.status OR OLD.mark IS NOT NEW.mark OR OLD.severity IS NOT NEW.severity
      OR OLD.cvss_score IS NOT NEW.cvss_score OR OLD.fixed IS NOT NEW.fixed
      OR OLD.first_seen_at IS NOT NEW.first_seen_at OR OLD.host_id IS NOT NEW.host_id)
-  AND NOT EXISTS (SELECT 1 FROM vuln_summary_pause)
 BEGIN
-    DELETE FROM vuln_summaries WHERE workspace_id = NEW.workspace_id AND vuln_id = NEW.vuln_id;
-    INSERT INTO vuln_summaries (workspace_id, vuln_id, severity, sev_rank, score, hosts, findings, first_seen_at, fix)
-    SELECT workspace_id, vuln_id, '', min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
-    GROUP BY workspace_id, vuln_id
-    UNION ALL
-    SELECT workspace_id, vuln_id, severity, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END), max(cvss_score), count(DISTINCT host_id), count(*),
-           min(first_seen_at), max(CASE WHEN fixed <> '' THEN 1 ELSE 0 END)
-    FROM findings WHERE workspace_id = NEW.workspace_id AND status = 'open' AND vuln_id = NEW.vuln_id AND mark = ''
-      AND EXISTS (SELECT 1 FROM workspaces w WHERE w.id = NEW.workspace_id)
-    GROUP BY workspace_id, vuln_id, severity;
+    INSERT OR IGNORE INTO vuln_summary_dirty (workspace_id, vuln_id) VALUES (NEW.workspace_id, NEW.vuln_id);
 END;
 -- +goose StatementEnd
 
@@ -204,7 +164,7 @@ DROP TRIGGER findings_summary_insert;
 DROP INDEX findings_marked;
 DROP INDEX findings_workspace_status;
 CREATE INDEX findings_workspace_status ON findings (workspace_id, status, vuln_id);
-DROP TABLE vuln_summary_pause;
+DROP TABLE vuln_summary_dirty;
 DROP INDEX vuln_summaries_severity;
 DROP TABLE vuln_summaries;
 DROP INDEX check_results_excepted;
