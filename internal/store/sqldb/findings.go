@@ -649,9 +649,9 @@ func (db *DB) foldVulnSummaries(ctx context.Context, workspaceID int64) error {
 	})
 }
 
-// refreshVulnSummaries recomputes the vuln_summaries rows of the
-// vulnerabilities the condition selects (on vuln_id or workspace_id, the
-// columns both tables have), as the triggers do one at a time.
+// refreshVulnSummaries recomputes from their findings the vuln_summaries
+// rows of the vulnerabilities the condition selects (on vuln_id and
+// workspace_id, the columns both tables have).
 func (db *DB) refreshVulnSummaries(ctx context.Context, tx *sql.Tx, cond string, args ...any) error {
 	if _, err := db.exec(ctx, tx, `DELETE FROM vuln_summaries WHERE `+cond, args...); err != nil {
 		return err

@@ -81,7 +81,7 @@ CREATE INDEX check_results_excepted ON check_results (workspace_id, check_id) WH
 -- way that matters (appears, goes, opens, resolves, is marked, rescored),
 -- in the writer's own transaction and in constant time. Before reading, the
 -- store recomputes the dirty vulnerabilities from their findings (through
--- the covering index below) and clears them. So a write costs one upsert
+-- the covering index below) and clears them. So a write costs one insert
 -- however many hosts share the vulnerability (recomputing in the trigger
 -- made a first match of 10,000 hosts quadratic), and a read costs the
 -- vulnerabilities changed since the last one. A mark that expires changes
@@ -104,7 +104,8 @@ CREATE INDEX vuln_summaries_severity ON vuln_summaries (workspace_id, severity);
 -- that mark the same vulnerabilities in different orders wait for each
 -- other (and deadlock). The store claims the rows it recomputes by deleting
 -- them first, so a mark committed meanwhile survives for the next read. No
--- foreign key: a workspace deleted by cascade still fires the trigger.
+-- foreign key: a workspace deleted by cascade still fires the trigger (its
+-- marks stay behind, a few bytes each).
 CREATE TABLE vuln_summary_dirty (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workspace_id BIGINT NOT NULL,

@@ -84,7 +84,7 @@ CREATE INDEX check_results_excepted ON check_results (workspace_id, check_id) WH
 -- way that matters (appears, goes, opens, resolves, is marked, rescored),
 -- in the writer's own transaction and in constant time. Before reading, the
 -- store recomputes the dirty vulnerabilities from their findings (through
--- the covering index below) and clears them. So a write costs one upsert
+-- the covering index below) and clears them. So a write costs one insert
 -- however many hosts share the vulnerability (recomputing in the trigger
 -- made a first match of 10,000 hosts quadratic), and a read costs the
 -- vulnerabilities changed since the last one. A mark that expires changes
@@ -105,7 +105,7 @@ CREATE INDEX vuln_summaries_severity ON vuln_summaries (workspace_id, severity);
 
 -- One row per dirty vulnerability (SQLite has one writer, so the unique key
 -- makes no one wait). No foreign key: a workspace deleted by cascade still
--- fires the trigger; the store clears what it finds.
+-- fires the trigger (its marks stay behind, a few bytes each).
 CREATE TABLE vuln_summary_dirty (
     workspace_id INTEGER NOT NULL,
     vuln_id      TEXT NOT NULL,
