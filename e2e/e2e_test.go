@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ type vigilServer struct {
 	url     string
 	dataDir string
 	dbURL   string
-	stderr  *bytes.Buffer
+	stderr  *syncBuffer
 }
 
 func (s *vigilServer) dbArgs() []string {
@@ -63,7 +64,7 @@ var listenRE = regexp.MustCompile(`"vigil server listening" url=(\S+)`)
 
 func startServer(t *testing.T, dbURL string) *vigilServer {
 	t.Helper()
-	s := &vigilServer{dataDir: t.TempDir(), dbURL: dbURL, stderr: &bytes.Buffer{}}
+	s := &vigilServer{dataDir: t.TempDir(), dbURL: dbURL, stderr: &syncBuffer{}}
 	cmd := exec.Command(vigilBin, append([]string{"serve", "--listen", "127.0.0.1:0"}, s.dbArgs()...)...)
 	cmd.Env = append(os.Environ(), "VIGIL_ADMIN_PASSWORD="+adminPassword)
 	pr, pw := io.Pipe()
@@ -365,4 +366,23 @@ func countJSON(des []os.DirEntry) int {
 		}
 	}
 	return n
+}
+
+// syncBuffer is the server's log: written by the goroutine that reads the
+// server's stderr, read by the test while the server runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) WriteString(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.b.WriteString(s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -132,8 +132,11 @@ vault:
 	if h := hs["missing-secret"]; h.LastErrorKind != "credential" || !strings.Contains(h.LastError, "no secret at secret/linux/nothing") {
 		t.Errorf("host with a missing secret: %+v", h)
 	}
-	if vault.logins != 1 {
-		t.Errorf("%d Vault logins for one run", vault.logins)
+	vault.mu.Lock()
+	logins := vault.logins
+	vault.mu.Unlock()
+	if logins != 1 {
+		t.Errorf("%d Vault logins for one run", logins)
 	}
 	if strings.Contains(srv.stderr.String(), keyBody) {
 		t.Errorf("the server logged the private key")
