@@ -562,6 +562,10 @@ func TestSweepAlerts(t *testing.T) {
 	if got := open(); len(got) != 1 || !got[alert.EventFeedFailed] {
 		t.Fatalf("right after a scan: open %v, want only the failed feed", got)
 	}
+	// The feed alert's notification goes out before the clock jumps: with
+	// the jump, a notification still in flight would look stalled (pending
+	// for three hours) and be queued a second time.
+	waitFor(t, "the failed-feed notification", func() bool { return len(e.hook.got()) == 1 })
 	// Three hours later without contact: the agent is offline and the host
 	// stale (one-hour schedule).
 	e.skew.Store(int64(3 * time.Hour))

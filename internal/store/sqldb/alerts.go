@@ -242,7 +242,7 @@ const insertAlertSQL = `INSERT INTO alerts (workspace_id, rule_id, rule_name, ev
 
 const updateAlertSQL = `UPDATE alerts SET host_name = ?, title = ?, severity = ?, status = ?, fingerprint = ?,
 		details = ?, suppressed = ?, updated_at = ?, last_notified_at = ?, resolved_at = ?
-	WHERE workspace_id = ? AND id = ?`
+	WHERE workspace_id = ? AND id = ? AND status = 'open'`
 
 // A channel deleted or disabled since the rule was saved is skipped, not an
 // error: the other channels still get theirs.
@@ -306,9 +306,20 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 				if err != nil {
 					return err
 				}
-				if _, err := st.ExecContext(ctx, a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details),
-					a.Suppressed, ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID); err != nil {
+				res, err := st.ExecContext(ctx, a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details),
+					a.Suppressed, ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID)
+				if err != nil {
 					return err
+				}
+				// Changes are computed from the alerts that were open when
+				// the evaluation read them. One that is no longer open was
+				// resolved by a concurrent evaluation (a sweep and a
+				// report's evaluation, say), which sent its notifications:
+				// sending ours too would tell the channel twice.
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n == 0 {
+					continue
 				}
 			}
 			for j := range ch.Notifications {

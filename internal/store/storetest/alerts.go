@@ -155,6 +155,22 @@ func testAlertLifecycle(t *testing.T, s store.Store) {
 	if len(due) != 4 {
 		t.Fatalf("%d due after change and resolve, want 4", len(due))
 	}
+	// A concurrent evaluation that read the same open alerts resolves
+	// finding:2 again: the alert is already resolved, nothing more is sent.
+	var again []alert.Change
+	for _, ch := range alert.Reconcile(r, open, cond, at(3*time.Minute)) {
+		if ch.Alert.Status == alert.StatusResolved {
+			again = append(again, ch)
+		}
+	}
+	if len(again) != 1 {
+		t.Fatalf("%d resolving changes, want 1", len(again))
+	}
+	due, err = s.ApplyAlertChanges(ctx, fx.ws, again)
+	must(t, err)
+	if len(due) != 0 {
+		t.Errorf("a second resolve queued %d notifications", len(due))
+	}
 	resolved, total, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{Status: alert.StatusResolved})
 	must(t, err)
 	if total != 1 || resolved[0].Subject != "finding:2" || resolved[0].ResolvedAt == nil {
