@@ -14,8 +14,8 @@ func TestDigestSchedules(t *testing.T) {
 		return v
 	}
 	for _, tc := range []struct {
-		name     string
-		next     func(time.Time) time.Time
+		name      string
+		next      func(time.Time) time.Time
 		now, want string
 	}{
 		{"hourly mid-hour", hourly{}.Next, "2026-11-27T08:37:12Z", "2026-11-27T09:00:00Z"},
