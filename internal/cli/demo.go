@@ -146,12 +146,9 @@ to stop.
 			b.log.Error("demo agent stopped", "err", err)
 		}
 	}()
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-errc:
-		return err
-	}
+	// On Ctrl-C the server shuts down (requests, then the job queue) before
+	// the deferred close of the store: River must not outlive its database.
+	return <-errc
 }
 
 // finishAgentConfig applies the defaults LoadConfig would.
