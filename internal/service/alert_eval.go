@@ -19,13 +19,7 @@ import (
 // afterIngest queues an alert evaluation for each host whose report was
 // accepted. A queue failure is logged: the periodic sweep catches up.
 func (s *Service) afterIngest(ctx context.Context, workspaceID int64, hostIDs []int64) {
-	if s.AlertQueue == nil || len(hostIDs) == 0 {
-		return
-	}
-	// Without a host rule the evaluation would end at once (as in
-	// EvaluateHostAlerts): skip the jobs, each of which costs the queue
-	// three writes, which on SQLite wait for the single writer with ingest.
-	if rules, err := s.Store.ListAlertRules(ctx, workspaceID, hostEvents...); err == nil && len(rules) == 0 {
+	if s.AlertQueue == nil {
 		return
 	}
 	for _, h := range hostIDs {
