@@ -122,10 +122,92 @@ const pkgBatch = 500
 const pkgCols = `name, epoch, version, release, arch, source_name, source_version, ecosystem`
 
 func (db *DB) replacePackages(ctx context.Context, tx *sql.Tx, workspaceID, hostID int64, pkgs []inventory.Package) error {
-	if _, err := db.exec(ctx, tx, `DELETE FROM host_packages WHERE workspace_id = ? AND host_id = ?`,
-		workspaceID, hostID); err != nil {
+	// Most reports change few packages or none: write only the difference
+	// (rows are a multiset keyed by all their columns). A host seen for the
+	// first time, or one that changed most of its packages, is rewritten.
+	old, err := db.currentPackages(ctx, tx, workspaceID, hostID)
+	if err != nil {
 		return err
 	}
+	if len(old) > 0 {
+		want := map[pkgKey]int{}
+		for _, p := range pkgs {
+			want[keyOf(p)]++
+		}
+		var changed []pkgKey
+		for p, n := range want {
+			if old[p] != n {
+				changed = append(changed, p)
+			}
+		}
+		for p := range old {
+			if _, ok := want[p]; !ok {
+				changed = append(changed, p)
+			}
+		}
+		if len(changed) <= len(pkgs)/2 {
+			var add []inventory.Package
+			for _, k := range changed {
+				p := k.pkg()
+				if old[k] > 0 {
+					if _, err := db.exec(ctx, tx, `DELETE FROM host_packages WHERE workspace_id = ? AND host_id = ? AND name = ?
+						AND epoch = ? AND version = ? AND release = ? AND arch = ? AND source_name = ? AND source_version = ?
+						AND ecosystem = ?`, workspaceID, hostID, p.Name, p.Epoch, p.Version, p.Release, p.Arch,
+						p.SourceName, p.SourceVersion, p.Ecosystem); err != nil {
+						return err
+					}
+				}
+				for range want[k] {
+					add = append(add, p)
+				}
+			}
+			return db.insertAllPackages(ctx, tx, workspaceID, hostID, add)
+		}
+	}
+	if len(old) > 0 {
+		if _, err := db.exec(ctx, tx, `DELETE FROM host_packages WHERE workspace_id = ? AND host_id = ?`,
+			workspaceID, hostID); err != nil {
+			return err
+		}
+	}
+	return db.insertAllPackages(ctx, tx, workspaceID, hostID, pkgs)
+}
+
+// pkgKey is a package as host_packages stores it (a report's package has
+// more fields than the table keeps).
+type pkgKey struct {
+	name, epoch, version, release, arch, sourceName, sourceVersion, ecosystem string
+}
+
+func keyOf(p inventory.Package) pkgKey {
+	return pkgKey{p.Name, p.Epoch, p.Version, p.Release, p.Arch, p.SourceName, p.SourceVersion, p.Ecosystem}
+}
+
+func (k pkgKey) pkg() inventory.Package {
+	return inventory.Package{Name: k.name, Epoch: k.epoch, Version: k.version, Release: k.release, Arch: k.arch,
+		SourceName: k.sourceName, SourceVersion: k.sourceVersion, Ecosystem: k.ecosystem}
+}
+
+// currentPackages counts the host's stored package rows by their content.
+func (db *DB) currentPackages(ctx context.Context, tx *sql.Tx, workspaceID, hostID int64) (map[pkgKey]int, error) {
+	rows, err := db.query(ctx, tx, `SELECT name, epoch, version, release, arch, source_name, source_version, ecosystem
+		FROM host_packages WHERE workspace_id = ? AND host_id = ?`, workspaceID, hostID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[pkgKey]int{}
+	for rows.Next() {
+		var k pkgKey
+		if err := rows.Scan(&k.name, &k.epoch, &k.version, &k.release, &k.arch, &k.sourceName, &k.sourceVersion, &k.ecosystem); err != nil {
+			return nil, err
+		}
+		out[k]++
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) insertAllPackages(ctx context.Context, tx *sql.Tx, workspaceID, hostID int64, pkgs []inventory.Package) error {
 	args := make([]any, 0, min(len(pkgs), pkgBatch)*10)
 	for start := 0; start < len(pkgs); start += pkgBatch {
 		chunk := pkgs[start:min(start+pkgBatch, len(pkgs))]

@@ -72,6 +72,49 @@ func testIngest(t *testing.T, s store.Store) {
 	}
 }
 
+// testIngestPackageChanges: a report that changes a few packages leaves the
+// stored list exactly the report's, duplicates (two kernels of one name and
+// version, say) included.
+func testIngestPackageChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	w := newWorkspace(t, s)
+	a := newAgent(t, s, w.ID)
+	h := newHost(t, s, w.ID, "web1")
+	pkgs := Packages(100)
+	pkgs = append(pkgs, pkgs[5]) // a duplicate row
+	ingest(t, s, w.ID, a.ID, Report(h.ID, "r1", base, pkgs))
+
+	next := append([]inventory.Package{}, pkgs...)
+	next[10].Version = "9.9-1"             // upgraded
+	next = append(next[:20], next[21:]...) // removed
+	next = append(next, inventory.Package{Name: "zz-new", Version: "1.0", Arch: "amd64", Ecosystem: inventory.EcosystemDeb})
+	next = append(next, pkgs[5], pkgs[6])       // a third copy, a second copy
+	next[30].Module = "nodejs:18:8090020240216" // not stored: not a change
+	ingest(t, s, w.ID, a.ID, Report(h.ID, "r2", at(time.Hour), next))
+
+	got, total, err := s.ListPackages(ctx, w.ID, h.ID, store.PackageFilter{Limit: 1000})
+	must(t, err)
+	count := func(ps []inventory.Package) map[string]int {
+		m := map[string]int{}
+		for _, p := range ps {
+			m[p.Name+" "+p.EVR()+" "+p.Arch+" "+p.SourceName+" "+p.Ecosystem]++
+		}
+		return m
+	}
+	want, have := count(next), count(got)
+	if total != len(next) || len(want) != len(have) {
+		t.Fatalf("%d packages stored (%d distinct), want %d (%d distinct)", total, len(have), len(next), len(want))
+	}
+	for k, n := range want {
+		if have[k] != n {
+			t.Errorf("%s: %d stored, want %d", k, have[k], n)
+		}
+	}
+	if h2, _ := s.GetHost(ctx, w.ID, h.ID); h2.PackageCount != len(next) {
+		t.Errorf("package_count %d, want %d", h2.PackageCount, len(next))
+	}
+}
+
 func testIngestDuplicate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	w := newWorkspace(t, s)

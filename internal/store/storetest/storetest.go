@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimUnassignedHosts", testClaimUnassignedHosts},
 		{"Ingest", testIngest},
 		{"IngestDuplicate", testIngestDuplicate},
+		{"IngestPackageChanges", testIngestPackageChanges},
 		{"IngestOutOfOrder", testIngestOutOfOrder},
 		{"IngestErrorKeepsState", testIngestErrorKeepsState},
 		{"IngestPinsHostKeyOnce", testIngestPinsHostKeyOnce},
