@@ -2,9 +2,12 @@ package compliance
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"cel.dev/cel-go/common/types"
+
+	"github.com/vigil-project/vigil/internal/inventory"
 )
 
 // Result statuses (the same strings as domain.Check*).
@@ -35,25 +38,32 @@ var linuxFamilies = map[string]bool{"linux": true, "debian": true, "redhat": tru
 // Applies reports whether a host with the given facts is one of the check's
 // platforms; ok is false when the facts do not say what the host runs.
 func Applies(c *Check, facts map[string]any) (applies, ok bool) {
-	if len(c.Platforms) == 0 {
-		return true, true
-	}
 	osf, _ := facts["os"].(map[string]any)
 	family, _ := osf["family"].(string)
 	id, _ := osf["id"].(string)
-	if family == "" && id == "" {
+	var like []string
+	if l, _ := osf["id_like"].([]any); l != nil {
+		for _, v := range l {
+			if s, ok := v.(string); ok {
+				like = append(like, s)
+			}
+		}
+	}
+	return AppliesToOS(c, inventory.OS{Family: family, ID: id, IDLike: like})
+}
+
+// AppliesToOS is Applies for an OS identity known without facts (a host's
+// last reported OS, when the server builds the agent's item list).
+func AppliesToOS(c *Check, os inventory.OS) (applies, ok bool) {
+	if len(c.Platforms) == 0 {
+		return true, true
+	}
+	if os.Family == "" && os.ID == "" {
 		return false, false
 	}
 	for _, p := range c.Platforms {
-		if p == family || p == id || (p == "linux" && linuxFamilies[family]) {
+		if p == os.Family || p == os.ID || (p == "linux" && linuxFamilies[os.Family]) || slices.Contains(os.IDLike, p) {
 			return true, true
-		}
-		if like, _ := osf["id_like"].([]any); like != nil {
-			for _, l := range like {
-				if l == p {
-					return true, true
-				}
-			}
 		}
 	}
 	return false, true

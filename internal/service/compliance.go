@@ -234,9 +234,8 @@ func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet
 	// baseline would otherwise run win_* probes that cannot succeed). A host
 	// never scanned yet is asked for everything.
 	os := h.OS()
-	osFacts := map[string]any{"os": map[string]any{"family": os.Family, "id": os.ID, "id_like": toAny(os.IDLike)}}
 	for _, c := range cs.assigned(as, in) {
-		if applies, known := compliance.Applies(c, osFacts); known && !applies {
+		if applies, known := compliance.AppliesToOS(c, os); known && !applies {
 			continue
 		}
 		for _, n := range c.Needs {
@@ -264,14 +263,6 @@ func sameIDs(a, b []int64) bool {
 		}
 	}
 	return true
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // ValidateExpression compiles a CEL expression and returns the error with

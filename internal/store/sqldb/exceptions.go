@@ -222,9 +222,10 @@ func (db *DB) ApplyExceptions(ctx context.Context, workspaceID, hostID int64, no
 	// Most workspaces never make an exception: answer them with one read,
 	// not a write transaction (on SQLite, BEGIN IMMEDIATE waits for the one
 	// writer, which ingest needs). An exception created meanwhile is applied
-	// to the whole workspace by its own creation.
+	// to the whole workspace by its own creation, and exceptions are revoked,
+	// never deleted, so one seen here is still there in the transaction.
 	var made int
-	if err := db.queryRow(ctx, db.pool, `SELECT count(*) FROM exceptions WHERE workspace_id = ?`, workspaceID).Scan(&made); err != nil {
+	if err := db.queryRow(ctx, db.pool, `SELECT count(*) FROM (SELECT 1 FROM exceptions WHERE workspace_id = ? LIMIT 1) x`, workspaceID).Scan(&made); err != nil {
 		return 0, wrap("apply exceptions", err)
 	}
 	if made == 0 {
@@ -232,13 +233,6 @@ func (db *DB) ApplyExceptions(ctx context.Context, workspaceID, hostID int64, no
 	}
 	changed := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var made int
-		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM exceptions WHERE workspace_id = ?`, workspaceID).Scan(&made); err != nil {
-			return err
-		}
-		if made == 0 {
-			return nil // no exception was ever made here: nothing can carry one
-		}
 		rows, err := db.query(ctx, tx, `SELECT `+exceptionCols+exceptionFrom+` WHERE x.workspace_id = ? AND x.revoked_at IS NULL`, workspaceID)
 		all, err := collect(rows, err, scanException)
 		if err != nil {
