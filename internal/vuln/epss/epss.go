@@ -11,7 +11,6 @@ package epss
 
 import (
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/gz"
 )
 
 // Result is what Decode read.
@@ -58,7 +58,7 @@ func (e *LineError) Unwrap() error { return e.Err }
 // and is returned wrapped.
 func Decode(r io.Reader, fn func(*vuln.EPSS) error) (Result, error) {
 	var res Result
-	in, err := open(r)
+	in, err := gz.Reader(r)
 	if err != nil {
 		return res, fmt.Errorf("epss: decode: %w", err)
 	}
@@ -186,18 +186,4 @@ func cut(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// open gunzips r when it starts with the gzip magic bytes: the published
-// file is .csv.gz, but a proxy or a manual download may have unpacked it.
-func open(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		return gzip.NewReader(br)
-	}
-	return br, nil
 }

@@ -1,8 +1,6 @@
 package feeds
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/vigil-project/vigil/internal/vuln"
 	"github.com/vigil-project/vigil/internal/vuln/epss"
+	"github.com/vigil-project/vigil/internal/vuln/gz"
 	"github.com/vigil-project/vigil/internal/vuln/kev"
 )
 
@@ -22,16 +21,12 @@ func openMaybeGzip(path string) (io.Reader, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	br := bufio.NewReader(f)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return zr, func() error { zr.Close(); return f.Close() }, nil
+	r, err := gz.Reader(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return br, f.Close, nil
+	return r, f.Close, nil
 }
 
 // ImportKEV replaces the KEV catalogue with the one in path.

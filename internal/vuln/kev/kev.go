@@ -4,8 +4,6 @@
 package kev
 
 import (
-	"bufio"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/gz"
 	"github.com/vigil-project/vigil/internal/vuln/jsontok"
 )
 
@@ -104,7 +103,7 @@ func (e *entry) toVuln() (*vuln.KEV, error) {
 // returned wrapped.
 func Decode(r io.Reader, fn func(*vuln.KEV) error) (Catalog, error) {
 	var cat Catalog
-	in, err := open(r)
+	in, err := gz.Reader(r)
 	if err != nil {
 		return cat, fmt.Errorf("kev: decode: %w", err)
 	}
@@ -187,17 +186,4 @@ func decodeList(dec *json.Decoder, cat *Catalog, fn func(*vuln.KEV) error) error
 		cat.Delivered++
 	}
 	return jsontok.ExpectDelim(dec, ']')
-}
-
-// open gunzips r when it starts with the gzip magic bytes.
-func open(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		return nil, err
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		return gzip.NewReader(br)
-	}
-	return br, nil
 }

@@ -1,8 +1,6 @@
 package nvd
 
 import (
-	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-project/vigil/internal/vuln"
+	"github.com/vigil-project/vigil/internal/vuln/gz"
 )
 
 // Stats sums up an ImportFile run.
@@ -99,18 +98,4 @@ func importOne(path string, fn func(*vuln.CVE) error, st *Stats) error {
 // Open returns a reader of the JSON in r, gunzipping it when it starts with
 // the gzip magic bytes, so ".json.gz" names that were already unpacked by
 // a proxy (or plain files saved with .gz) both work.
-func Open(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return zr, nil
-	}
-	return br, nil
-}
+func Open(r io.Reader) (io.Reader, error) { return gz.Reader(r) }

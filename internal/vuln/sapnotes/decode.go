@@ -2,7 +2,6 @@ package sapnotes
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/vuln/gz"
 	"github.com/vigil-project/vigil/internal/vuln/jsontok"
 )
 
@@ -189,20 +189,14 @@ func decodeNotes(dec *json.Decoder, res *Result, fn func(*Note) error) error {
 	return jsontok.ExpectDelim(dec, ']')
 }
 
-// maybeGunzip gunzips r when it starts with the gzip magic bytes.
+// maybeGunzip gunzips r when it starts with the gzip magic bytes and drops
+// a leading byte-order mark.
 func maybeGunzip(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
+	in, err := gz.Reader(r)
+	if err != nil {
 		return nil, err
 	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, err
-		}
-		br = bufio.NewReaderSize(zr, 64<<10)
-	}
+	br := bufio.NewReaderSize(in, 64<<10)
 	// Spreadsheet exports start with a byte-order mark.
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
