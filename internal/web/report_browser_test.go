@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,55 +13,17 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// artifactDir is where the browser test leaves its screenshots and PDF:
-// t.ArtifactDir() (go test -artifacts keeps it; without the flag it is a
-// temporary directory), or $VIGIL_ARTIFACTS when set.
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("VIGIL_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.ArtifactDir()
-}
-
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not installed: .ci/run must install it")
-	}
-	t.Skip("chromium not installed (apt-get install chromium)")
-	return ""
-}
-
 // TestRiskPagesInBrowser logs into the web app in headless Chromium, opens
 // the worklist and the group report, checks what a person would see, and
 // saves a screenshot of each and the report printed to PDF.
 func TestRiskPagesInBrowser(t *testing.T) {
-	bin := chromium(t)
+	actx := browser(t, 1400, 1000)
 	e := newEnv(t)
 	fx := newRiskFixture(t, e)
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
 	dir := artifactDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1000),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
@@ -95,11 +54,7 @@ func TestRiskPagesInBrowser(t *testing.T) {
 	if !strings.Contains(rows, "nginx tcp/443") {
 		t.Errorf("exposure not shown:\n%s", rows)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	save(t, dir, "worklist.png", shot)
+	screenshot(t, ctx, dir, "worklist.png")
 
 	report := srv.URL + "/reports/groups/" + strconv.FormatInt(fx.group.ID, 10)
 	if err := chromedp.Do(ctx, chromedp.Navigate(report), chromedp.WaitVisible(chromedp.CSS(`h1`))); err != nil {
@@ -124,11 +79,7 @@ func TestRiskPagesInBrowser(t *testing.T) {
 	if navs != 0 {
 		t.Errorf("report has %d navigation bars", navs)
 	}
-	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	save(t, dir, "group-report.png", shot)
+	screenshot(t, ctx, dir, "group-report.png")
 	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
 	if err != nil {
 		t.Fatal(err)
@@ -147,10 +98,3 @@ func TestRiskPagesInBrowser(t *testing.T) {
 
 // pdfPageRE finds the page objects of a PDF (not the /Pages tree).
 var pdfPageRE = regexp.MustCompile(`/Type\s*/Page\b[^s]`)
-
-func save(t *testing.T, dir, name string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -5,9 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,32 +17,6 @@ import (
 	"github.com/vigil-project/vigil/internal/store"
 )
 
-// screenshotDir is where the workspace browser test saves its screenshots:
-// $VIGIL_ARTIFACTS when set, else t.ArtifactDir() (kept with go test
-// -artifacts, a temporary directory otherwise).
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("VIGIL_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.ArtifactDir()
-}
-
-func headlessChromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not installed: .ci/run must install it")
-	}
-	t.Skip("chromium not installed (apt-get install chromium)")
-	return ""
-}
-
 // TestWorkspacesAndRolesInBrowser drives the workspace and user pages in
 // headless Chromium: an admin invites a viewer, the viewer accepts the
 // one-time link in another browser and sees no write controls, and a
@@ -53,9 +24,9 @@ func headlessChromium(t *testing.T) string {
 // creates an API token and reads the audit log. Each page is saved as a
 // screenshot.
 func TestWorkspacesAndRolesInBrowser(t *testing.T) {
-	bin := headlessChromium(t)
+	actx := browser(t, 1280, 900)
 	e := newEnv(t)
-	dir := screenshotDir(t)
+	dir := artifactDir(t)
 	bg := context.Background()
 	hostName := "web-a-01"
 	addr := "192.0.2.10"
@@ -70,32 +41,11 @@ func TestWorkspacesAndRolesInBrowser(t *testing.T) {
 	srv := httptest.NewServer(server.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Web: e.h}))
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancel := chromedp.NewExecAllocator(bg, opts...)
-	defer cancel()
 	admin, cancel := chromedp.NewContext(actx)
 	defer cancel()
 	admin, cancel = context.WithTimeout(admin, 120*time.Second)
 	defer cancel()
-	shoot := func(ctx context.Context, name string) {
-		t.Helper()
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shoot := func(ctx context.Context, name string) { t.Helper(); screenshot(t, ctx, dir, name) }
 	run := func(ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
