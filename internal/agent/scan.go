@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -120,6 +121,9 @@ func (a *Agent) ScanHost(ctx context.Context, h inventory.HostSpec) *inventory.H
 		if err := collect.ScanSAP(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, rep, rep.StartedAt); err != nil {
 			return fail(inventory.ErrKindProbe, err)
 		}
+		// The component table, where the workspace gave a database login;
+		// every system says whether it was read (collect/sap_dbread.go).
+		collect.ReadSAPComponentTables(ctx, probeTimeout{runner, a.cfg.ProbeTimeout}, rep.SAP, h.SAPDB, a.resolveCredential)
 	}
 	if len(h.Items) > 0 {
 		// Only catalogue items are collected; CollectItems refuses the
@@ -142,6 +146,18 @@ func (p probeTimeout) Run(ctx context.Context, cmd string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.d)
 	defer cancel()
 	return p.r.Run(ctx, cmd)
+}
+
+// RunInput gives a command fed on stdin the same deadline, where the
+// transport can feed one.
+func (p probeTimeout) RunInput(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	ir, ok := p.r.(transport.InputRunner)
+	if !ok {
+		return nil, errors.New("this transport cannot feed a command's standard input")
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.d)
+	defer cancel()
+	return ir.RunInput(ctx, cmd, stdin)
 }
 
 func newReportID() string {

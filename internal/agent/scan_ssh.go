@@ -41,6 +41,19 @@ func (a *Agent) startRun(ctx context.Context) (context.Context, func()) {
 	}
 }
 
+// resolveCredential replaces the Vault references of one credential (a
+// SAP database login) with their secrets, in the run's Vault session.
+func (a *Agent) resolveCredential(ctx context.Context, c *inventory.Credential) (*inventory.Credential, error) {
+	if !vaultref.HasRefs(c) {
+		return c, nil
+	}
+	h, err := a.resolveHost(ctx, inventory.HostSpec{Credential: c})
+	if err != nil {
+		return nil, err
+	}
+	return h.Credential, nil
+}
+
 // resolveHost returns h with the Vault references in its credential and
 // its jump host's credential replaced by their secrets. h itself is not
 // changed, so the references stay in the agent's copy of its config.

@@ -40,6 +40,7 @@ func (a *Agent) scanWinRM(ctx context.Context, h inventory.HostSpec, rep *invent
 		if err := collect.ScanSAPWindows(ctx, r, rep, rep.StartedAt); err != nil {
 			return fail(inventory.ErrKindProbe, err)
 		}
+		collect.SAPComponentTablesUnread(rep.SAP, "not read on Windows hosts yet (the database clients are called on Linux and Unix hosts only); components come from sapcontrol, the kernel and the database version")
 	}
 	if len(h.Items) > 0 {
 		rep.Items = collectWindowsItems(ctx, r, h.Items)

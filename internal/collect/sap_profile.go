@@ -38,7 +38,10 @@ var keptPrefixes = []string{"login/", "rdisp/", "icm/", "gw/", "auth/", "snc/", 
 	"service/protectedwebmethods", "system/"}
 
 var keptNames = map[string]bool{"SAPSYSTEMNAME": true, "SAPSYSTEM": true, "INSTANCE_NAME": true, "SAPGLOBALHOST": true,
-	"SAPLOCALHOST": true, "SAPDBHOST": true, "dbms/type": true, "j2ee/dbtype": true, "DIR_TRANS": true}
+	"SAPLOCALHOST": true, "SAPDBHOST": true, "dbms/type": true, "j2ee/dbtype": true, "DIR_TRANS": true,
+	// The ABAP schema and HANA tenant, which reading the component table
+	// needs (sap_dbread.go); other dbs/ parameters stay on the host.
+	"dbs/hdb/schema": true, "dbs/hdb/dbname": true, "dbs/syb/schema": true, "dbs/ora/schema": true}
 
 // secretish names a parameter whose value may be a credential: never
 // reported, whatever its prefix. Password rules (login/min_password_lng,

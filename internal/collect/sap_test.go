@@ -176,14 +176,15 @@ func TestParseSAPProfile(t *testing.T) {
 	if kp := keepProfileParams(map[string]string{"snc/password": "x", "icm/HTTPS/pwd": "y", "login/min_password_lng": "8"}); len(kp) != 1 {
 		t.Errorf("secret-looking parameters kept: %v", kp)
 	}
-	for _, k := range []string{"login/min_password_lng", "login/password_hash_algorithm", "gw/acl_mode", "rdisp/mshost", "SAPGLOBALHOST", "system/type", "icm/HTTP/logging_0"} {
+	for _, k := range []string{"login/min_password_lng", "login/password_hash_algorithm", "gw/acl_mode", "rdisp/mshost", "SAPGLOBALHOST", "system/type", "icm/HTTP/logging_0",
+		"dbs/hdb/schema", "dbs/hdb/dbname"} {
 		if _, ok := kept[k]; !ok {
 			t.Errorf("%s not kept", k)
 		}
 	}
-	// Database connection details and anything that looks like a secret
-	// stay on the host.
-	for _, k := range []string{"dbs/hdb/schema", "rsdb/ssfs_connect", "j2ee/dbhost"} {
+	// Database connection details other than the schema and tenant names,
+	// and anything that looks like a secret, stay on the host.
+	for _, k := range []string{"rsdb/ssfs_connect", "j2ee/dbhost"} {
 		if _, ok := kept[k]; ok {
 			t.Errorf("%s kept", k)
 		}
@@ -396,7 +397,10 @@ func TestSAPCommandsReadOnly(t *testing.T) {
 		lower := strings.ReplaceAll(strings.ToLower(cmd), "2>/dev/null", "")
 		for _, bad := range []string{" tp ", "tp.exe", "r3trans", "rm ", "mv ", "cp ", "chmod", "chown", "mkdir", "tee ", "> /", ">/",
 			"set-item", "remove-", "new-item", "set-content", "out-file", "start-service", "stop-service", "restart-", "-function start",
-			"-function stop", "-function restart", "stopsystem", "startsystem", "stopservice"} {
+			"-function stop", "-function restart", "stopsystem", "startsystem", "stopservice",
+			// The registry is only listed and read.
+			"set-itemproperty", "new-itemproperty", "remove-itemproperty", "rename-item", "copy-item", "move-item", "clear-item",
+			"reg add", "reg delete", "reg import", "reg.exe", "setvalue(", "createsubkey", "deletesubkey", "deletevalue"} {
 			if strings.Contains(lower, bad) {
 				t.Errorf("%s command contains %q", name, bad)
 			}

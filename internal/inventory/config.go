@@ -56,6 +56,10 @@ type HostSpec struct {
 	// SAP asks for the SAP probes (collect/sap*.go): set when the
 	// host's workspace has SAP in scope.
 	SAP bool `json:"sap,omitempty"`
+	// SAPDB are the workspace's read-only database logins for reading the
+	// SAP component table (CVERS) of the systems discovery finds. Only
+	// sent with SAP set.
+	SAPDB []SAPDBLogin `json:"sap_db,omitempty"`
 	// Sudo allows the documented privileged probes to run through
 	// `sudo -n` (never a password prompt). Off by default: those probes
 	// then report "needs privilege" and the scan still succeeds.
@@ -76,6 +80,25 @@ type JumpHost struct {
 	Port       int         `json:"port,omitempty"`
 	HostKey    string      `json:"host_key,omitempty"` // pinned like HostSpec.HostKey
 	Credential *Credential `json:"credential,omitempty"`
+}
+
+// SAPDBLogin is a read-only database login for the SAP systems with one
+// SID, or for every system when SID is empty. The agent hands the password
+// to the database client on the host through its standard input, never on
+// a command line (collect/sap_dbread.go).
+type SAPDBLogin struct {
+	SID        string      `json:"sid,omitempty"`
+	Credential *Credential `json:"credential,omitempty"`
+	// Address is where the client connects: host:port for HANA (the SQL
+	// port of the tenant, or of SYSTEMDB with Database set), the server
+	// name for ASE, a TNS alias or host:port/service for Oracle. Empty:
+	// the client's default for the SID (see docs/sap.md).
+	Address string `json:"address,omitempty"`
+	// Database is the HANA tenant when Address is SYSTEMDB's port.
+	Database string `json:"database,omitempty"`
+	// Schema owns CVERS (SAPHANADB, SAPABAP1, SAPSR3 ...). Empty: found
+	// in the catalogue (HANA, Oracle) or SAPSR3 (ASE).
+	Schema string `json:"schema,omitempty"`
 }
 
 // WinRMOptions says how to talk WS-Management to a Windows host.

@@ -17,6 +17,15 @@ type Runner interface {
 	Run(ctx context.Context, command string) ([]byte, error)
 }
 
+// InputRunner is a Runner that can also feed a command's standard input.
+// Secrets a probe must hand to a program on the host (a database login)
+// travel this way: never in the command line, which other users of the
+// host can read in the process list.
+type InputRunner interface {
+	Runner
+	RunInput(ctx context.Context, command string, stdin []byte) ([]byte, error)
+}
+
 // Session is a Runner bound to one open connection.
 type Session interface {
 	Runner

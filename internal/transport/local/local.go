@@ -18,8 +18,16 @@ import (
 type Runner struct{}
 
 // Run runs command with sh -c, without a terminal or stdin.
-func (Runner) Run(ctx context.Context, command string) ([]byte, error) {
+func (r Runner) Run(ctx context.Context, command string) ([]byte, error) {
+	return r.RunInput(ctx, command, nil)
+}
+
+// RunInput is Run with stdin fed to the command.
+func (Runner) RunInput(ctx context.Context, command string, stdin []byte) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	// On timeout kill the whole process group: a child such as sleep would
 	// otherwise keep the output pipe open and Run waiting.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

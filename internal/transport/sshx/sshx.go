@@ -174,6 +174,15 @@ func (s *Session) Close() error {
 // Run runs one command in its own exec channel. Output beyond
 // transport.MaxOutput is an error rather than a silently cut result.
 func (s *Session) Run(ctx context.Context, command string) ([]byte, error) {
+	return s.run(ctx, command, nil)
+}
+
+// RunInput is Run with stdin fed to the command, then closed.
+func (s *Session) RunInput(ctx context.Context, command string, stdin []byte) ([]byte, error) {
+	return s.run(ctx, command, stdin)
+}
+
+func (s *Session) run(ctx context.Context, command string, stdin []byte) ([]byte, error) {
 	sess, err := s.client.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("open channel: %w", err)
@@ -183,6 +192,9 @@ func (s *Session) Run(ctx context.Context, command string) ([]byte, error) {
 	var stderr limitedBuffer
 	stdout.max, stderr.max = transport.MaxOutput, 64<<10
 	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if stdin != nil {
+		sess.Stdin = bytes.NewReader(stdin)
+	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(command) }()
 	select {
