@@ -110,6 +110,8 @@ type sapBuilder struct {
 	bufferRead, bufferUnreadable bool
 	logs                         []inventory.SAPImport
 	logsRead                     bool
+	dir                          bool          // a "sid" section: the SID has a directory in /usr/sap
+	win                          *sapWinOutput // the Windows registry and services; nil on Unix
 }
 
 func (b *sapBuilder) instance(name string) *inventory.SAPInstance {
@@ -147,6 +149,7 @@ func ParseSAP(out []byte) ([]inventory.SAPSystem, error) {
 	}
 	var services []SAPService
 	servicesRead := false
+	var win sapWinOutput
 	for _, s := range secs {
 		f := strings.Fields(s.name)
 		if len(f) == 0 {
@@ -157,6 +160,10 @@ func ParseSAP(out []byte) ([]inventory.SAPSystem, error) {
 		}
 		if f[0] == "sapservices" {
 			services, servicesRead = ParseSAPServices([]byte(s.content)), true
+			win.addWMI(s.content)
+			continue
+		}
+		if win.add(f[0], s.content) {
 			continue
 		}
 		if len(f) < 2 || !sidRE.MatchString(f[1]) {
@@ -171,6 +178,8 @@ func ParseSAP(out []byte) ([]inventory.SAPSystem, error) {
 		}
 		b := get(f[1])
 		switch f[0] {
+		case "sid":
+			b.dir = true
 		case "profile":
 			b.addProfile(arg, s.content)
 		case "instance":
@@ -209,6 +218,15 @@ func ParseSAP(out []byte) ([]inventory.SAPSystem, error) {
 			b.buffer, b.bufferRead = ParseTPBuffer([]byte(s.content)), true
 		case "tplog":
 			b.logs, b.logsRead = append(b.logs, ParseTPLog([]byte(s.content), f[1])...), true
+		}
+	}
+	if win.windows {
+		services, servicesRead = win.services()
+		for _, sid := range win.sids() {
+			get(sid)
+		}
+		for _, b := range builders {
+			b.win = &win
 		}
 	}
 	out2 := make([]inventory.SAPSystem, 0, len(builders))
@@ -286,6 +304,9 @@ func (b *sapBuilder) finish(services []SAPService, servicesRead bool) inventory.
 			}
 		}
 	}
+	if b.win != nil {
+		b.applyRegistry()
+	}
 	names := make([]string, 0, len(b.instances))
 	for n := range b.instances {
 		names = append(names, n)
@@ -325,7 +346,12 @@ func (b *sapBuilder) finish(services []SAPService, servicesRead bool) inventory.
 	} else {
 		b.sources[SAPSourceSAPServices] = inventory.SAPSource{Name: SAPSourceSAPServices, Available: false, Detail: "/usr/sap/sapservices missing or unreadable"}
 	}
-	for _, name := range []string{SAPSourceProfiles, SAPSourceSAPServices, SAPSourceKernel, SAPSourceComponents, SAPSourceDatabase, SAPSourceTransport} {
+	order := []string{SAPSourceProfiles, SAPSourceSAPServices, SAPSourceKernel, SAPSourceComponents, SAPSourceDatabase, SAPSourceTransport}
+	if b.win != nil {
+		b.windowsSources()
+		order = append(order, SAPSourceRegistry)
+	}
+	for _, name := range order {
 		b.sys.Sources = append(b.sys.Sources, b.sources[name])
 	}
 	return b.sys

@@ -13,35 +13,84 @@ import (
 // Windows keeps SAP under <drive>:\usr\sap (the sapmnt share is its
 // \usr\sap\<SID>\SYS directory) and registers each instance as a Windows
 // service SAP<SID>_<NN> whose command line carries pf=<profile>: the
-// services stand in for /usr/sap/sapservices. Like the Unix command it only
-// lists, reads and asks programs for versions (disp+work.exe -version,
-// sapcontrol.exe GetVersionInfo / ABAPGetComponentList); SIDs and instance
-// directories are checked with the same patterns before use.
+// services stand in for /usr/sap/sapservices. They are listed twice, from
+// WMI ("sapservices") and from the registry's Services key
+// ("winservices"), since WMI is often denied to non-admin WinRM users
+// while the key is readable. The allow-listed values of each
+// HKLM\SOFTWARE\SAP\<SID>\Environment key (and its WOW6432Node twin) are
+// printed as "sapregistry" (sap_win_registry.go parses all three). A host
+// whose drives show no \usr\sap takes the one a service runs from.
+//
+// Like the Unix command it only lists, reads (Get-ChildItem -Name and
+// Get-ItemProperty on registry keys) and asks programs for versions
+// (disp+work.exe -version, sapcontrol.exe GetVersionInfo /
+// ABAPGetComponentList); SIDs and instance names, wherever they come from,
+// are checked with the same patterns before they are used in a path.
+// Outputs are capped.
 const sapWindowsScript = `
 $S = $null
 foreach ($d in (Get-PSDrive -PSProvider FileSystem)) { $p = Join-Path $d.Root 'usr\sap'; if (Test-Path -LiteralPath $p -PathType Container) { $S = $p; break } }
-if (-not $S) { '==> absent <=='; exit 0 }
 function Run-Exe($exe, [string[]]$a) {
   try { $o = & $exe @a 2>&1 | Out-String; if ($o.Length -gt 262144) { $o = $o.Substring(0, 262144) }; $o } catch { 'FAIL: ' + $_.Exception.Message }
 }
 function Show-File($f, $max) {
   try { $t = [IO.File]::ReadAllText($f); if ($t.Length -gt $max) { $t = $t.Substring(0, $max) }; $t } catch { '' }
 }
-'==> usrsap <=='
-Get-ChildItem -LiteralPath $S -Directory | ForEach-Object { $_.Name }
+function Clip($s, $max) { $s = ([string]$s) -replace '[\r\n]+', ' '; if ($s.Length -gt $max) { $s = $s.Substring(0, $max) }; $s }
+$svcRE = '^SAP[A-Z][A-Z0-9]{2}_\d\d$'
+$wmi = @(try { Get-CimInstance Win32_Service | Where-Object { $_.Name -cmatch $svcRE } | Select-Object -First 200 | ForEach-Object { $_.Name + ' # ' + (Clip $_.PathName 4096) } } catch { 'FAIL: ' + (Clip $_.Exception.Message 300) })
+$SK = 'HKLM:\SYSTEM\CurrentControlSet\Services'
+$reg = @(try {
+  Get-ChildItem -LiteralPath $SK -Name | Where-Object { $_ -cmatch $svcRE } | Select-Object -First 200 | ForEach-Object {
+    $n = $_
+    try { $n + ' # ' + (Clip (Get-ItemProperty -LiteralPath "$SK\$n" -Name ImagePath).ImagePath 4096) } catch { $n + ' ! ' + (Clip $_.Exception.Message 300) }
+  }
+} catch { 'FAIL: ' + (Clip $_.Exception.Message 300) })
+if (-not $S) {
+  foreach ($l in ($reg + $wmi)) {
+    if ($l -cmatch '^SAP([A-Z][A-Z0-9]{2})_\d\d # "?([A-Za-z]):\\(?i:usr\\sap)\\([A-Z][A-Z0-9]{2})\\[A-Z]+\d\d\\(?i:exe)\\' -and $Matches[1] -ceq $Matches[3]) {
+      $p = $Matches[2] + ':\usr\sap'
+      if (Test-Path -LiteralPath $p -PathType Container) { $S = $p; break }
+    }
+  }
+}
+$envNames = @('SAPSYSTEMNAME', 'SAPLOCALHOST', 'SAPDBHOST', 'SAPEXE', 'DIR_LIBRARY', 'JAVA_HOME', 'dbms_type', 'dbs_mss_server', 'dbs_mss_schema', 'MSSQL_SERVER', 'MSSQL_DBNAME')
+$sapReg = @(foreach ($root in @('SOFTWARE\SAP', 'SOFTWARE\WOW6432Node\SAP')) {
+  "[HKLM\$root]"
+  try { $rs = @(Get-ChildItem -LiteralPath "HKLM:\$root" -Name | Where-Object { $_ -cmatch '^[A-Z][A-Z0-9]{2}$' } | Select-Object -First 50) }
+  catch [Management.Automation.ItemNotFoundException] { '!missing'; continue }
+  catch { '!unreadable: ' + (Clip $_.Exception.Message 300); continue }
+  foreach ($sid in $rs) {
+    "[HKLM\$root\$sid\Environment]"
+    try {
+      $e = Get-ItemProperty -LiteralPath "HKLM:\$root\$sid\Environment"
+      foreach ($n in $envNames) { $v = $e.$n; if ($null -ne $v) { $n + '=' + (Clip ($v -join ';') 1024) } }
+    } catch [Management.Automation.ItemNotFoundException] { '!missing' } catch { '!unreadable: ' + (Clip $_.Exception.Message 300) }
+  }
+})
+$known = @(foreach ($l in ($reg + $wmi)) { if ($l -cmatch '^SAP([A-Z][A-Z0-9]{2})_\d\d ') { $Matches[1] } }) +
+  @(foreach ($l in $sapReg) { if ($l -cmatch '^\[HKLM\\SOFTWARE\\(WOW6432Node\\)?SAP\\([A-Z][A-Z0-9]{2})\\Environment\]$') { $Matches[2] } })
+if (-not $S -and $known.Count -eq 0) { '==> absent <=='; exit 0 }
 '==> sapservices <=='
-try { Get-CimInstance Win32_Service | Where-Object { $_.Name -match '^SAP[A-Z][A-Z0-9]{2}_\d\d$' } | ForEach-Object { $_.Name + ' # ' + $_.PathName } } catch { }
+$wmi
+'==> winservices <=='
+$reg
+'==> sapregistry <=='
+$sapReg
+if (-not $S) { '==> usrsap (missing) <=='; exit 0 }
+try { $dirs = @(Get-ChildItem -LiteralPath $S -Directory | ForEach-Object { $_.Name }); '==> usrsap <=='; $dirs } catch { $dirs = @(); '==> usrsap (unreadable) <==' }
 $T = Join-Path $S 'trans'
-foreach ($sid in (Get-ChildItem -LiteralPath $S -Directory | Where-Object { $_.Name -cmatch '^[A-Z][A-Z0-9]{2}$' } | ForEach-Object { $_.Name })) {
+foreach ($sid in (@($dirs | Where-Object { $_ -cmatch '^[A-Z][A-Z0-9]{2}$' }) + $known | Sort-Object -Unique)) {
+  if (-not (Test-Path -LiteralPath (Join-Path $S $sid) -PathType Container)) { continue }
   "==> sid $sid <=="
   $P = Join-Path $S "$sid\SYS\profile"
   if (Test-Path -LiteralPath $P) {
-    Get-ChildItem -LiteralPath $P -File | Where-Object { $_.Name -eq 'DEFAULT.PFL' -or ($_.Name -like "${sid}_*" -and $_.Name -notmatch '(\.\d+|\.bak|\.old|\.sav|\.log|~)$') } | ForEach-Object {
+    Get-ChildItem -LiteralPath $P -File -ErrorAction SilentlyContinue | Where-Object { $_.Name -eq 'DEFAULT.PFL' -or ($_.Name -like "${sid}_*" -and $_.Name -notmatch '(\.\d+|\.bak|\.old|\.sav|\.log|~)$') } | ForEach-Object {
       "==> profile $sid $($_.FullName.Replace('\','/')) <=="; Show-File $_.FullName 262144
     }
   }
   $comp = $false
-  foreach ($i in (Get-ChildItem -LiteralPath (Join-Path $S $sid) -Directory | Where-Object { $_.Name -cmatch '^[A-Z]+\d\d$' })) {
+  foreach ($i in (Get-ChildItem -LiteralPath (Join-Path $S $sid) -Directory -ErrorAction SilentlyContinue | Where-Object { $_.Name -cmatch '^[A-Z]+\d\d$' })) {
     $n = $i.Name; $nr = $n.Substring($n.Length - 2)
     "==> instance $sid $n <=="
     $dw = Join-Path $i.FullName 'exe\disp+work.exe'; $sc = Join-Path $i.FullName 'exe\sapcontrol.exe'
