@@ -28,10 +28,8 @@ import (
 const SAPSourceComponentTable = "component table"
 
 var (
-	sapDBUserRE     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_#$.@-]{0,127}$`)
-	sapDBAddressRE  = regexp.MustCompile(`^[A-Za-z0-9._:\[\]/-]{1,253}$`)
-	sapDBDatabaseRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
-	sapDBSchemaRE   = regexp.MustCompile(`^[A-Z][A-Z0-9_#$]{0,127}$`)
+	sapDBUserRE   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_#$.@-]{0,127}$`)
+	sapDBSchemaRE = inventory.SAPDBSchemaRE
 	// cvers* bound what one row may hold: component names such as
 	// SAP_BASIS, ST-PI or /SAPAPO/APO (namespaced add-ons), releases such
 	// as 750, 7.53, 2020 or 100_731.
@@ -39,22 +37,6 @@ var (
 	cversReleaseRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,9}$`)
 	cversLevelRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{0,10}$`)
 )
-
-// ValidateSAPDBLogin checks a login's non-secret fields: they end up in a
-// command line or in a client's input, so only plain names pass.
-func ValidateSAPDBLogin(l inventory.SAPDBLogin) error {
-	switch {
-	case l.SID != "" && !sidRE.MatchString(l.SID):
-		return fmt.Errorf("SID %q is not an SAP system ID (three characters, a capital letter then capitals or digits)", l.SID)
-	case l.Address != "" && !sapDBAddressRE.MatchString(l.Address):
-		return fmt.Errorf("database address %q: use host:port, a server name or host:port/service (letters, digits and . _ : / - [ ])", l.Address)
-	case l.Database != "" && !sapDBDatabaseRE.MatchString(l.Database):
-		return fmt.Errorf("database name %q: letters, digits and _ only", l.Database)
-	case l.Schema != "" && !sapDBSchemaRE.MatchString(l.Schema):
-		return fmt.Errorf("schema %q: capitals, digits and _ # $ only, starting with a letter", l.Schema)
-	}
-	return nil
-}
 
 // sapDBClient is how the client of one database product is called.
 type sapDBClient struct {
@@ -249,7 +231,7 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 	if l.SID == "" && !hasABAPInstance(sys) {
 		return "no ABAP instance of " + sys.SID + " on this host (CVERS is an ABAP table); add a login for " + sys.SID + " to read it anyway", false
 	}
-	if err := ValidateSAPDBLogin(l); err != nil {
+	if err := l.Validate(); err != nil {
 		return "database login: " + err.Error(), false
 	}
 	if sys.Database == nil || sys.Database.Type == "" {

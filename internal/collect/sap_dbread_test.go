@@ -238,7 +238,7 @@ func TestReadSAPComponentTables(t *testing.T) {
 			logins:  []inventory.SAPDBLogin{login("PRD", "VIGIL_RO", pw)}, wantDetail: "PRD runs on Db2"},
 		{name: "bad address",
 			systems: []inventory.SAPSystem{sapSystem("PRD", "hdb", nil, "D00")},
-			logins:  []inventory.SAPDBLogin{{SID: "PRD", Credential: &inventory.Credential{Username: "U", Password: pw}, Address: "h;reboot"}}, wantDetail: "database address"},
+			logins:  []inventory.SAPDBLogin{{SID: "PRD", Credential: &inventory.Credential{Username: "U", Password: pw}, Address: "h;reboot"}}, wantDetail: "database login: address"},
 		{name: "bad user",
 			systems: []inventory.SAPSystem{sapSystem("PRD", "ora", nil, "D00")},
 			logins:  []inventory.SAPDBLogin{login("PRD", "x' -P 'y", pw)}, wantDetail: "database user"},

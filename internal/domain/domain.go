@@ -92,6 +92,22 @@ type Credential struct {
 	UpdatedAt        time.Time
 }
 
+// SAPDBLogin says which stored credential the agent uses, read-only, to
+// read the SAP component table of one system (SID) or of every system
+// (SID empty); the secret stays in the credential store.
+type SAPDBLogin struct {
+	ID             int64
+	WorkspaceID    int64
+	SID            string
+	CredentialID   int64
+	CredentialName string // filled by List
+	Address        string // empty: the client's default (docs/sap.md)
+	Database       string // HANA tenant when Address is SYSTEMDB's port
+	Schema         string // empty: from the profile or the catalogue
+	CreatedBy      string
+	CreatedAt      time.Time
+}
+
 // Host is a managed machine. The scan fields are the denormalised state of
 // its latest report so that the hosts list is one cheap query.
 type Host struct {

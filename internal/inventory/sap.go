@@ -1,6 +1,9 @@
 package inventory
 
-import "fmt"
+import (
+	"fmt"
+	"regexp"
+)
 
 // SAP inventory: what the SAP probes (collect/sap*.go) found on a host.
 // They run only when the host's workspace has SAP in scope (HostSpec.SAP),
@@ -179,4 +182,31 @@ func truncateID(s string) string {
 		return s[:20] + "..."
 	}
 	return s
+}
+
+var (
+	sapDBAddressRE  = regexp.MustCompile(`^[A-Za-z0-9._:\[\]/-]{1,253}$`)
+	sapDBDatabaseRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	// SAPDBSchemaRE is an ABAP schema's name: SAPHANADB, SAPABAP1, SAPSR3.
+	SAPDBSchemaRE = regexp.MustCompile(`^[A-Z][A-Z0-9_#$]{0,127}$`)
+)
+
+// Validate checks a login's non-secret fields, on the server when it is
+// saved and again on the agent: they end up in a command line or in a
+// database client's input, so only plain names pass.
+func (l SAPDBLogin) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case l.SID != "" && !validSID(l.SID):
+		return bad("sid", "%q is not an SAP system ID (three characters, a capital letter then capitals or digits)", truncateID(l.SID))
+	case l.Address != "" && !sapDBAddressRE.MatchString(l.Address):
+		return bad("address", "%q: use host:port, a server name or host:port/service (letters, digits and . _ : / - [ ])", truncateID(l.Address))
+	case l.Database != "" && !sapDBDatabaseRE.MatchString(l.Database):
+		return bad("database", "%q: letters, digits and _ only", truncateID(l.Database))
+	case l.Schema != "" && !SAPDBSchemaRE.MatchString(l.Schema):
+		return bad("schema", "%q: capitals, digits and _ # $ only, starting with a letter", truncateID(l.Schema))
+	}
+	return nil
 }

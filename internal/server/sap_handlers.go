@@ -143,3 +143,66 @@ func (s *Server) handleSetSAPScope(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.WriteJSON(w, http.StatusOK, in)
 }
+
+// sapDBLoginJSON is the REST shape of an SAP database login: it names its
+// credential; the secret is never part of it.
+type sapDBLoginJSON struct {
+	ID             int64     `json:"id"`
+	SID            string    `json:"sid"` // "" = every system
+	CredentialID   int64     `json:"credential_id"`
+	CredentialName string    `json:"credential_name,omitempty"`
+	Address        string    `json:"address,omitempty"`
+	Database       string    `json:"database,omitempty"`
+	Schema         string    `json:"schema,omitempty"`
+	CreatedBy      string    `json:"created_by,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func sapDBLoginView(l *domain.SAPDBLogin) sapDBLoginJSON {
+	return sapDBLoginJSON{ID: l.ID, SID: l.SID, CredentialID: l.CredentialID, CredentialName: l.CredentialName, Address: l.Address,
+		Database: l.Database, Schema: l.Schema, CreatedBy: l.CreatedBy, CreatedAt: l.CreatedAt}
+}
+
+func (s *Server) handleListSAPDBLogins(w http.ResponseWriter, r *http.Request) {
+	a := httpx.ActorFrom(r.Context())
+	ls, err := s.svc.ListSAPDBLogins(r.Context(), *a)
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	out := make([]sapDBLoginJSON, len(ls))
+	for i := range ls {
+		out[i] = sapDBLoginView(&ls[i])
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleCreateSAPDBLogin(w http.ResponseWriter, r *http.Request) {
+	a := httpx.ActorFrom(r.Context())
+	var in sapDBLoginJSON
+	if err := httpx.DecodeJSON(w, r, httpx.Limits{Raw: userBodyLimit, Decoded: userBodyLimit}, true, &in); err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	l, err := s.svc.CreateSAPDBLogin(r.Context(), *a, domain.SAPDBLogin{SID: in.SID, CredentialID: in.CredentialID,
+		Address: in.Address, Database: in.Database, Schema: in.Schema})
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/sap/db-logins/"+strconv.FormatInt(l.ID, 10))
+	httpx.WriteJSON(w, http.StatusCreated, sapDBLoginView(l))
+}
+
+func (s *Server) handleDeleteSAPDBLogin(w http.ResponseWriter, r *http.Request) {
+	a := httpx.ActorFrom(r.Context())
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = s.svc.DeleteSAPDBLogin(r.Context(), *a, id)
+	}
+	if err != nil {
+		httpx.WriteError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

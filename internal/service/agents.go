@@ -51,6 +51,12 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 	if err != nil {
 		return nil, "", err
 	}
+	var sapDB []inventory.SAPDBLogin
+	if sapOn {
+		if sapDB, err = s.sapDBLoginsFor(ctx, ag.WorkspaceID, creds); err != nil {
+			return nil, "", err
+		}
+	}
 	cfg := &inventory.AgentConfig{
 		SchemaVersion: inventory.SchemaVersion,
 		AgentID:       ag.ID,
@@ -63,6 +69,10 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 			Transport: h.Transport, HostKey: h.HostKey,
 			Sudo: h.Options.Sudo, LegacyAlgorithms: h.Options.LegacyAlgorithms, WinRM: h.Options.WinRM}
 		spec.SAP = sapOn
+		if sapOn && h.Transport != inventory.TransportWinRM {
+			// Windows hosts do not read the component table (yet).
+			spec.SAPDB = sapDB
+		}
 		if h.Transport == inventory.TransportSSH || h.Transport == inventory.TransportWinRM {
 			credFor := func(id *int64, fallback *domain.Credential) (*inventory.Credential, error) {
 				c := fallback

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/inventory"
 	"github.com/vigil-project/vigil/internal/vuln/sapnotes"
 )
@@ -21,6 +22,12 @@ type SAP interface {
 
 	SAPInScope(ctx context.Context, workspaceID int64) (bool, error)
 	SetSAPInScope(ctx context.Context, workspaceID int64, on bool) error
+
+	// SAP database logins: at most one per SID and one for every system
+	// (SID ""), each naming a credential of the same workspace.
+	ListSAPDBLogins(ctx context.Context, workspaceID int64) ([]domain.SAPDBLogin, error)
+	CreateSAPDBLogin(ctx context.Context, l *domain.SAPDBLogin) error
+	DeleteSAPDBLogin(ctx context.Context, workspaceID, id int64) error
 
 	// ReplaceSAPSystems makes the host's SAP systems exactly systems.
 	ReplaceSAPSystems(ctx context.Context, workspaceID, hostID int64, systems []inventory.SAPSystem, now time.Time) error

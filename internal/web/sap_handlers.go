@@ -224,6 +224,18 @@ type sapSettingsPage struct {
 	Systems  int
 	Notes    int
 	SIDs     []string
+	// Database logins for the component table.
+	Logins       []domain.SAPDBLogin
+	Credentials  []domain.Credential // those with a password, for the form
+	CanLogins    bool
+	LoginForm    sapDBLoginForm
+	LoginCreated bool
+}
+
+// sapDBLoginForm keeps what the user typed, except the password.
+type sapDBLoginForm struct {
+	SID, CredentialID, Username, Address, Database, Schema string
+	Error                                                  string
 }
 
 // handleSAPSettings shows and sets the workspace's "SAP in scope" flag.
@@ -240,12 +252,39 @@ func (a *app) handleSAPSettings(w http.ResponseWriter, r *http.Request, rq *requ
 		}
 		return
 	}
+	flash := ""
+	switch r.URL.Query().Get("saved") {
+	case "1":
+		flash = "Saved. Agents pick up the change at their next configuration pull."
+	case "login":
+		flash = "Database login saved. Agents use it from their next configuration pull."
+	case "deleted":
+		flash = "Database login deleted."
+	}
+	a.renderSAPSettings(w, r, rq, http.StatusOK, flash, sapDBLoginForm{})
+}
+
+func (a *app) renderSAPSettings(w http.ResponseWriter, r *http.Request, rq *request, status int, flash string, f sapDBLoginForm) {
 	on, err := a.svc.SAPInScope(r.Context(), *rq.Actor)
 	if err != nil {
 		a.serverError(w, r, rq, "SAP scope", err)
 		return
 	}
-	p := sapSettingsPage{InScope: on, CanWrite: rq.Can(domain.PermSettings)}
+	p := sapSettingsPage{InScope: on, CanWrite: rq.Can(domain.PermSettings), CanLogins: rq.Can(domain.PermCredentials), LoginForm: f}
+	if p.Logins, err = a.svc.ListSAPDBLogins(r.Context(), *rq.Actor); err != nil {
+		a.serverError(w, r, rq, "list SAP database logins", err)
+		return
+	}
+	creds, err := a.svc.ListCredentials(r.Context(), *rq.Actor)
+	if err != nil {
+		a.serverError(w, r, rq, "list credentials", err)
+		return
+	}
+	for _, c := range creds {
+		if c.HasPassword {
+			p.Credentials = append(p.Credentials, c)
+		}
+	}
 	rows, err := a.svc.SAPSystems(r.Context(), *rq.Actor)
 	if err != nil {
 		a.serverError(w, r, rq, "list SAP systems", err)
@@ -259,9 +298,91 @@ func (a *app) handleSAPSettings(w http.ResponseWriter, r *http.Request, rq *requ
 	if notes, err := a.svc.Store.SAPNotes(r.Context()); err == nil {
 		p.Notes = len(notes)
 	}
-	flash := ""
-	if r.URL.Query().Get("saved") != "" {
-		flash = "Saved. Agents pick up the change at their next configuration pull."
+	a.render(w, r, status, "sap_settings", pageData{Title: "SAP settings", Nav: "settings", Req: rq, Flash: flash, Data: p})
+}
+
+// handleCreateSAPDBLogin saves a database login: with a stored credential
+// chosen from the list, or with a username and password typed here, which
+// become a credential of their own (named after the SID).
+func (a *app) handleCreateSAPDBLogin(w http.ResponseWriter, r *http.Request, rq *request) {
+	if !rq.Can(domain.PermCredentials) {
+		// Before the form is read: a viewer learns nothing from its errors.
+		a.forbidden(w, r, rq)
+		return
 	}
-	a.render(w, r, http.StatusOK, "sap_settings", pageData{Title: "SAP settings", Nav: "settings", Req: rq, Flash: flash, Data: p})
+	f := sapDBLoginForm{SID: strings.ToUpper(strings.TrimSpace(r.PostForm.Get("sid"))), CredentialID: r.PostForm.Get("credential_id"),
+		Username: strings.TrimSpace(r.PostForm.Get("username")), Address: strings.TrimSpace(r.PostForm.Get("address")),
+		Database: strings.TrimSpace(r.PostForm.Get("database")), Schema: strings.ToUpper(strings.TrimSpace(r.PostForm.Get("schema")))}
+	password := r.PostForm.Get("password")
+	refuse := func(msg string) {
+		f.Error = msg
+		a.renderSAPSettings(w, r, rq, http.StatusUnprocessableEntity, "", f)
+	}
+	in := domain.SAPDBLogin{SID: f.SID, Address: f.Address, Database: f.Database, Schema: f.Schema}
+	var created *domain.Credential
+	switch {
+	case f.CredentialID != "":
+		id, err := strconv.ParseInt(f.CredentialID, 10, 64)
+		if err != nil {
+			refuse("choose a credential from the list")
+			return
+		}
+		in.CredentialID = id
+	case f.Username != "" && password != "":
+		name := "sap-db-" + strings.ToLower(f.SID)
+		if f.SID == "" {
+			name = "sap-db-all"
+		}
+		c, err := a.svc.CreateCredential(r.Context(), *rq.Actor, service.CredentialInput{Name: name, Username: f.Username, Password: &password})
+		if err != nil {
+			if code := domain.ErrorCode(err); code == domain.EFORBIDDEN {
+				a.forbidden(w, r, rq)
+			} else if code == domain.EINVALID || code == domain.ECONFLICT {
+				refuse(domain.ErrorMessage(err))
+			} else {
+				a.serverError(w, r, rq, "create credential", err)
+			}
+			return
+		}
+		created, in.CredentialID = c, c.ID
+	default:
+		refuse("choose a stored credential, or give a username and a password")
+		return
+	}
+	_, err := a.svc.CreateSAPDBLogin(r.Context(), *rq.Actor, in)
+	if err != nil && created != nil {
+		// The credential was made for this login only.
+		if derr := a.svc.DeleteCredential(r.Context(), *rq.Actor, created.ID); derr != nil {
+			a.log.Error("delete credential of a refused SAP login", "credential_id", created.ID, "err", derr)
+		}
+	}
+	switch code := domain.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, "/settings/sap?saved=login", http.StatusSeeOther)
+	case code == domain.EFORBIDDEN:
+		a.forbidden(w, r, rq)
+	case code == domain.EINVALID || code == domain.ECONFLICT || code == domain.ENOTFOUND:
+		refuse(domain.ErrorMessage(err))
+	default:
+		a.serverError(w, r, rq, "create SAP database login", err)
+	}
+}
+
+func (a *app) handleDeleteSAPDBLogin(w http.ResponseWriter, r *http.Request, rq *request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = a.svc.DeleteSAPDBLogin(r.Context(), *rq.Actor, id)
+	} else {
+		err = domain.Errorf(domain.ENOTFOUND, "no such login")
+	}
+	switch code := domain.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, "/settings/sap?saved=deleted", http.StatusSeeOther)
+	case code == domain.EFORBIDDEN:
+		a.forbidden(w, r, rq)
+	case code == domain.ENOTFOUND:
+		a.notFound(w, r, rq)
+	default:
+		a.serverError(w, r, rq, "delete SAP database login", err)
+	}
 }

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,5 +94,85 @@ func TestSAPPages(t *testing.T) {
 	}
 	if w := e.do(req{method: http.MethodPost, path: "/sap/notes/3754659/delete", sess: admin, form: withCSRF(admin, nil)}); w.Code != http.StatusNotFound {
 		t.Fatalf("unknown action: %d", w.Code)
+	}
+}
+
+// TestSAPDBLoginSettings: an operator adds a database login with a typed
+// user and password (it becomes a credential) or with a stored credential;
+// the page lists them without secrets; bad input is a form message; a
+// viewer may do neither.
+func TestSAPDBLoginSettings(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	operator := e.session(e.user(domain.RoleOperator))
+	viewer := e.session(e.user(domain.RoleViewer))
+	post := func(sess session, path string, form url.Values) *httptest.ResponseRecorder {
+		return e.do(req{method: http.MethodPost, path: path, sess: sess, form: withCSRF(sess, form)})
+	}
+	const secret = "Hana-RO-pw-1"
+	if w := post(operator, "/settings/sap/db-logins", url.Values{"sid": {"prd"}, "username": {"VIGIL_RO"}, "password": {secret},
+		"database": {"PRD"}, "schema": {"saphanadb"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("add typed login: %d %s", w.Code, w.Body.String())
+	}
+	logins, err := e.svc.Store.ListSAPDBLogins(ctx, e.ws.ID)
+	if err != nil || len(logins) != 1 || logins[0].SID != "PRD" || logins[0].CredentialName != "sap-db-prd" || logins[0].Schema != "SAPHANADB" {
+		t.Fatalf("logins = %+v %v", logins, err)
+	}
+	body := e.get(viewer, "/settings/sap", http.StatusOK)
+	for _, want := range []string{`id="sap-db-logins"`, "sap-db-prd", "SAPHANADB"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("settings page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, secret) || strings.Contains(body, "Add a database login") || strings.Contains(body, "/delete") {
+		t.Error("viewer sees the secret or the forms")
+	}
+
+	// A stored credential for every other system.
+	if w := post(operator, "/settings/sap/db-logins", url.Values{"credential_id": {"999999"}}); w.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(w.Body.String(), "credential 999999 not found") {
+		t.Fatalf("unknown credential: %d", w.Code)
+	}
+	cred, err := e.svc.Store.GetCredential(ctx, e.ws.ID, logins[0].CredentialID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := post(operator, "/settings/sap/db-logins", url.Values{"credential_id": {strconv.FormatInt(cred.ID, 10)}, "address": {"hana01:30015"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("add stored login: %d %s", w.Code, w.Body.String())
+	}
+	// Refusals are form messages; a refused typed login leaves no credential behind.
+	creds0, _ := e.svc.Store.ListCredentials(ctx, e.ws.ID)
+	for _, tc := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"sid": {"PRD"}, "username": {"X"}, "password": {"y"}}, "exists already"},
+		{url.Values{"sid": {"PR"}, "username": {"X"}, "password": {"y"}}, "not an SAP system ID"},
+		{url.Values{"sid": {"QAS"}, "username": {"X"}, "password": {"y"}, "address": {"db;reboot"}}, "address"},
+		{url.Values{"sid": {"QAS"}}, "give a username and a password"},
+	} {
+		w := post(operator, "/settings/sap/db-logins", tc.form)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("%v: %d, want 422 with %q", tc.form, w.Code, tc.want)
+		}
+	}
+	if creds1, _ := e.svc.Store.ListCredentials(ctx, e.ws.ID); len(creds1) != len(creds0) {
+		t.Errorf("refused logins left credentials: %d → %d", len(creds0), len(creds1))
+	}
+	if w := post(viewer, "/settings/sap/db-logins", url.Values{"sid": {"QAS"}, "username": {"X"}, "password": {"y"}}); w.Code != http.StatusForbidden {
+		t.Errorf("viewer add: %d", w.Code)
+	}
+	logins, _ = e.svc.Store.ListSAPDBLogins(ctx, e.ws.ID)
+	if len(logins) != 2 {
+		t.Fatalf("logins = %+v", logins)
+	}
+	if w := post(viewer, "/settings/sap/db-logins/"+strconv.FormatInt(logins[0].ID, 10)+"/delete", nil); w.Code != http.StatusForbidden {
+		t.Errorf("viewer delete: %d", w.Code)
+	}
+	if w := post(operator, "/settings/sap/db-logins/"+strconv.FormatInt(logins[0].ID, 10)+"/delete", nil); w.Code != http.StatusSeeOther {
+		t.Errorf("operator delete: %d", w.Code)
+	}
+	if logins, _ = e.svc.Store.ListSAPDBLogins(ctx, e.ws.ID); len(logins) != 1 || logins[0].SID != "" {
+		t.Fatalf("after delete: %+v", logins)
 	}
 }

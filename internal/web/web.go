@@ -142,6 +142,8 @@ func (a *app) routes() http.Handler {
 	m.Handle("POST /sap/notes/{note}/{action}", a.user(a.handleSAPNoteAction))
 	m.Handle("GET /settings/sap", a.user(a.handleSAPSettings))
 	m.Handle("POST /settings/sap", a.user(a.handleSAPSettings))
+	m.Handle("POST /settings/sap/db-logins", a.user(a.handleCreateSAPDBLogin))
+	m.Handle("POST /settings/sap/db-logins/{id}/delete", a.user(a.handleDeleteSAPDBLogin))
 	a.riskRoutes(m)
 	a.alertRoutes(m)
 

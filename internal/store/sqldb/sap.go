@@ -441,3 +441,49 @@ func (db *DB) CVEContext(ctx context.Context, ids []string) (map[string]store.CV
 	}
 	return out, wrap("CVE context", err)
 }
+
+// ListSAPDBLogins implements store.SAP.
+func (db *DB) ListSAPDBLogins(ctx context.Context, workspaceID int64) ([]domain.SAPDBLogin, error) {
+	rows, err := db.query(ctx, db.pool,
+		`SELECT l.id, l.workspace_id, l.sid, l.credential_id, c.name, l.address, l.database_name, l.schema_name, l.created_by, l.created_at
+		 FROM sap_db_logins l JOIN credentials c ON c.id = l.credential_id AND c.workspace_id = l.workspace_id
+		 WHERE l.workspace_id = ? ORDER BY l.sid = '', l.sid`, workspaceID)
+	if err != nil {
+		return nil, wrap("list SAP database logins", err)
+	}
+	defer rows.Close()
+	var out []domain.SAPDBLogin
+	for rows.Next() {
+		var l domain.SAPDBLogin
+		if err := rows.Scan(&l.ID, &l.WorkspaceID, &l.SID, &l.CredentialID, &l.CredentialName, &l.Address, &l.Database, &l.Schema,
+			&l.CreatedBy, scanTime(&l.CreatedAt)); err != nil {
+			return nil, wrap("list SAP database logins", err)
+		}
+		out = append(out, l)
+	}
+	return out, wrap("list SAP database logins", rows.Err())
+}
+
+// CreateSAPDBLogin implements store.SAP. The credential must belong to
+// the login's workspace: the insert selects it there.
+func (db *DB) CreateSAPDBLogin(ctx context.Context, l *domain.SAPDBLogin) error {
+	l.CreatedAt = orNow(l.CreatedAt)
+	err := db.queryRow(ctx, db.pool,
+		`INSERT INTO sap_db_logins (workspace_id, sid, credential_id, address, database_name, schema_name, created_by, created_at)
+		 SELECT workspace_id, ?, id, ?, ?, ?, ?, ? FROM credentials WHERE id = ? AND workspace_id = ?
+		 RETURNING id`,
+		l.SID, l.Address, l.Database, l.Schema, l.CreatedBy, l.CreatedAt, l.CredentialID, l.WorkspaceID).Scan(&l.ID)
+	err = notFound(err, "credential %d not found", l.CredentialID)
+	sid := l.SID
+	if sid == "" {
+		sid = "every system"
+	}
+	err = db.conflict(err, "a database login for %s exists already; delete it first", sid)
+	return wrap("create SAP database login", err)
+}
+
+// DeleteSAPDBLogin implements store.SAP.
+func (db *DB) DeleteSAPDBLogin(ctx context.Context, workspaceID, id int64) error {
+	return wrap("delete SAP database login", db.execOne(ctx, db.pool, domain.Errorf(domain.ENOTFOUND, "no SAP database login %d", id),
+		`DELETE FROM sap_db_logins WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+}

@@ -156,3 +156,44 @@ func testSAP(t *testing.T, s store.Store) {
 		t.Fatalf("findings after delete: %+v", fs)
 	}
 }
+
+func testSAPDBLogins(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ws, other := newWorkspace(t, s), newWorkspace(t, s)
+	cred := &domain.Credential{WorkspaceID: ws.ID, Name: "hana-ro", Username: "VIGIL_RO", SealedPassword: []byte("sealed")}
+	must(t, s.CreateCredential(ctx, cred))
+	foreign := &domain.Credential{WorkspaceID: other.ID, Name: "theirs", Username: "X"}
+	must(t, s.CreateCredential(ctx, foreign))
+
+	all := &domain.SAPDBLogin{WorkspaceID: ws.ID, CredentialID: cred.ID, CreatedBy: "admin"}
+	must(t, s.CreateSAPDBLogin(ctx, all))
+	prd := &domain.SAPDBLogin{WorkspaceID: ws.ID, SID: "PRD", CredentialID: cred.ID, Address: "hana01:30015", Database: "PRD", Schema: "SAPHANADB", CreatedBy: "admin", CreatedAt: at(0)}
+	must(t, s.CreateSAPDBLogin(ctx, prd))
+	if all.ID == 0 || prd.ID == 0 || all.ID == prd.ID {
+		t.Fatalf("ids %d %d", all.ID, prd.ID)
+	}
+	// One login per SID, one for every system.
+	wantCode(t, s.CreateSAPDBLogin(ctx, &domain.SAPDBLogin{WorkspaceID: ws.ID, SID: "PRD", CredentialID: cred.ID, CreatedBy: "a"}), domain.ECONFLICT)
+	wantCode(t, s.CreateSAPDBLogin(ctx, &domain.SAPDBLogin{WorkspaceID: ws.ID, CredentialID: cred.ID, CreatedBy: "a"}), domain.ECONFLICT)
+	// Another workspace's credential is not found, in either direction.
+	wantCode(t, s.CreateSAPDBLogin(ctx, &domain.SAPDBLogin{WorkspaceID: ws.ID, SID: "QAS", CredentialID: foreign.ID, CreatedBy: "a"}), domain.ENOTFOUND)
+	wantCode(t, s.CreateSAPDBLogin(ctx, &domain.SAPDBLogin{WorkspaceID: other.ID, SID: "QAS", CredentialID: cred.ID, CreatedBy: "a"}), domain.ENOTFOUND)
+
+	got, err := s.ListSAPDBLogins(ctx, ws.ID)
+	must(t, err)
+	if len(got) != 2 || got[0].SID != "PRD" || got[1].SID != "" || got[0].CredentialName != "hana-ro" || got[0].Address != "hana01:30015" ||
+		got[0].Database != "PRD" || got[0].Schema != "SAPHANADB" || got[0].CreatedBy != "admin" || !got[0].CreatedAt.Equal(at(0)) {
+		t.Fatalf("logins = %+v", got)
+	}
+	if theirs, err := s.ListSAPDBLogins(ctx, other.ID); err != nil || len(theirs) != 0 {
+		t.Fatalf("other workspace sees %+v %v", theirs, err)
+	}
+	wantCode(t, s.DeleteSAPDBLogin(ctx, other.ID, prd.ID), domain.ENOTFOUND)
+	must(t, s.DeleteSAPDBLogin(ctx, ws.ID, prd.ID))
+	wantCode(t, s.DeleteSAPDBLogin(ctx, ws.ID, prd.ID), domain.ENOTFOUND)
+	// Deleting the credential takes its logins with it.
+	must(t, s.DeleteCredential(ctx, ws.ID, cred.ID))
+	if got, err = s.ListSAPDBLogins(ctx, ws.ID); err != nil || len(got) != 0 {
+		t.Fatalf("after the credential went: %+v %v", got, err)
+	}
+}

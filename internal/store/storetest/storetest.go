@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExceptionExpiryAndHistory", testExceptionExpiryAndHistory},
 		{"ReportSchedules", testReportSchedules},
 		{"SAP", testSAP},
+		{"SAPDBLogins", testSAPDBLogins},
 		{"HostTable", testHostTable},
 		{"FleetCounts", testFleetCounts},
 		{"Rollups", testRollups},
