@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -29,7 +31,10 @@ import (
 type sapHost struct {
 	port       int
 	sapRuns    atomic.Int64
+	dbRuns     atomic.Int64
 	otherExecs atomic.Int64
+	mu         sync.Mutex
+	commands   []string // every command line the host was asked to run
 }
 
 func startSAPHost(t *testing.T, user, password string) *sapHost {
@@ -38,8 +43,9 @@ func startSAPHost(t *testing.T, user, password string) *sapHost {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooted := strings.NewReplacer("/usr/sap", root+"/usr/sap", "/sapmnt/", root+"/sapmnt/", "/sybase/", root+"/sybase/", "/oracle/", root+"/oracle/").
-		Replace(collect.SAPCommand())
+	rooter := strings.NewReplacer("/usr/sap", root+"/usr/sap", "/sapmnt/", root+"/sapmnt/", "/sybase/", root+"/sybase/", "/oracle/", root+"/oracle/",
+		"/hana/shared/", root+"/hana/shared/")
+	rooted := rooter.Replace(collect.SAPCommand())
 	h := &sapHost{}
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, err := ssh.NewSignerFromKey(priv)
@@ -49,9 +55,16 @@ func startSAPHost(t *testing.T, user, password string) *sapHost {
 	srv := &gssh.Server{
 		Handler: func(s gssh.Session) {
 			cmd := s.RawCommand()
+			h.mu.Lock()
+			h.commands = append(h.commands, cmd)
+			h.mu.Unlock()
 			if cmd == collect.SAPCommand() {
 				h.sapRuns.Add(1)
 				cmd = rooted
+			} else if strings.Contains(cmd, "hdbclient/hdbsql") {
+				// The component-table read: the same client lookup, under the tree.
+				h.dbRuns.Add(1)
+				cmd = rooter.Replace(cmd)
 			} else {
 				h.otherExecs.Add(1)
 			}
@@ -108,6 +121,22 @@ func TestSAPEndToEnd(t *testing.T) {
 		t.Fatalf("feeds import --sap: %v\n%s", err, b)
 	}
 
+	// A read-only database login for PRD's component table; its password
+	// must reach hdbsql on stdin only.
+	const dbPass = "cvers-e2e-pass"
+	var cred struct {
+		ID int64 `json:"id"`
+	}
+	if code := srv.api(t, token, "POST", "/api/v1/credentials", map[string]any{"name": "hana-ro", "username": "VIGIL_RO", "password": dbPass}, &cred); code != 201 {
+		t.Fatalf("create credential: %d", code)
+	}
+	var login struct {
+		ID int64 `json:"id"`
+	}
+	if code := srv.api(t, token, "POST", "/api/v1/sap/db-logins", map[string]any{"sid": "PRD", "credential_id": cred.ID}, &login); code != 201 {
+		t.Fatalf("create SAP database login: %d", code)
+	}
+
 	spool := filepath.Join(t.TempDir(), "spool")
 	cfgFile := filepath.Join(t.TempDir(), "agent.yaml")
 	cfg := fmt.Sprintf("api_url: %s\napi_key: %s\nspool_dir: %s\nconnect_timeout: 5s\n", srv.url, agentKey, spool)
@@ -121,31 +150,74 @@ func TestSAPEndToEnd(t *testing.T) {
 		t.Fatalf("SAP discovery ran %d times, want 1", host.sapRuns.Load())
 	}
 
-	var systems []struct {
+	type systemJSON struct {
 		SID      string `json:"sid"`
 		HostName string `json:"host_name"`
 		Kernel   *struct {
 			Release    string `json:"release"`
 			PatchLevel string `json:"patch_level"`
 		} `json:"kernel"`
-		Components []struct{ Name, Release string } `json:"components"`
-		Transport  *struct {
+		Components []struct {
+			Name    string `json:"name"`
+			Release string `json:"release"`
+			SPLevel string `json:"sp_level"`
+			Source  string `json:"source"`
+		} `json:"components"`
+		Transport *struct {
 			QueueDepth    int `json:"queue_depth"`
 			FailedImports int `json:"failed_imports"`
 		} `json:"transport"`
 		Sources []struct {
 			Name      string `json:"name"`
 			Available bool   `json:"available"`
+			Detail    string `json:"detail"`
 		} `json:"sources"`
 	}
-	if code := srv.api(t, token, "GET", "/api/v1/sap/systems", nil, &systems); code != 200 || len(systems) != 2 {
-		t.Fatalf("SAP systems: %d %+v", code, systems)
+	prdSystem := func() systemJSON {
+		t.Helper()
+		var systems []systemJSON
+		if code := srv.api(t, token, "GET", "/api/v1/sap/systems", nil, &systems); code != 200 || len(systems) != 2 {
+			t.Fatalf("SAP systems: %d %+v", code, systems)
+		}
+		return systems[1]
 	}
-	prd := systems[1]
+	componentTable := func(s systemJSON) (bool, string) {
+		for _, src := range s.Sources {
+			if src.Name == collect.SAPSourceComponentTable {
+				return src.Available, src.Detail
+			}
+		}
+		t.Fatalf("no component table source in %+v", s.Sources)
+		return false, ""
+	}
+	prd := prdSystem()
 	if prd.SID != "PRD" || prd.HostName != "sapprd01" || prd.Kernel == nil || prd.Kernel.Release != "753" || prd.Kernel.PatchLevel != "1100" ||
-		prd.Transport == nil || prd.Transport.QueueDepth != 2 || prd.Transport.FailedImports != 1 || len(prd.Sources) != 6 {
+		prd.Transport == nil || prd.Transport.QueueDepth != 2 || prd.Transport.FailedImports != 1 || len(prd.Sources) != 7 {
 		t.Fatalf("PRD = %+v", prd)
 	}
+	// CVERS was read through the emulated hdbsql, and its rows replaced
+	// sapcontrol's; the password never appeared on a command line.
+	if ok, detail := componentTable(prd); !ok || !strings.Contains(detail, "10 components from SAPHANADB.CVERS (schema dbs/hdb/schema) via hdbsql as VIGIL_RO") {
+		t.Fatalf("component table source: %v %q", ok, detail)
+	}
+	cvers := 0
+	for _, c := range prd.Components {
+		if c.Source == "CVERS (hdbsql)" {
+			cvers++
+		} else if strings.HasPrefix(c.Source, "sapcontrol ABAPGetComponentList") {
+			t.Errorf("sapcontrol row kept next to the table's: %+v", c)
+		}
+	}
+	if cvers != 10 || host.dbRuns.Load() != 1 {
+		t.Fatalf("%d CVERS components, %d hdbsql runs", cvers, host.dbRuns.Load())
+	}
+	host.mu.Lock()
+	for _, c := range host.commands {
+		if strings.Contains(c, dbPass) {
+			t.Errorf("database password on a command line: %q", c)
+		}
+	}
+	host.mu.Unlock()
 
 	type note struct {
 		Number   string   `json:"number"`
@@ -184,5 +256,31 @@ func TestSAPEndToEnd(t *testing.T) {
 	var bad map[string]any
 	if code := srv.api(t, token, "GET", "/api/v1/sap/notes?status=open", nil, &bad); code != 400 {
 		t.Errorf("bad status filter: %d", code)
+	}
+
+	// A wrong database password: the scan still succeeds, the system says
+	// why its table was not read, and components fall back to sapcontrol.
+	if code := srv.api(t, token, "DELETE", "/api/v1/sap/db-logins/"+strconv.FormatInt(login.ID, 10), nil, nil); code != 204 {
+		t.Fatalf("delete login: %d", code)
+	}
+	const wrongPass = "not-the-db-pass"
+	if code := srv.api(t, token, "POST", "/api/v1/credentials", map[string]any{"name": "hana-wrong", "username": "VIGIL_RO", "password": wrongPass}, &cred); code != 201 {
+		t.Fatalf("create credential: %d", code)
+	}
+	if code := srv.api(t, token, "POST", "/api/v1/sap/db-logins", map[string]any{"credential_id": cred.ID}, &login); code != 201 {
+		t.Fatalf("create SAP database login: %d", code)
+	}
+	o := runAgent(t, cfgFile)
+	if !strings.Contains(o, "1 ok") || strings.Contains(o, wrongPass) || strings.Contains(o, dbPass) {
+		t.Fatalf("agent output:\n%s", o)
+	}
+	prd = prdSystem()
+	if ok, detail := componentTable(prd); ok || !strings.Contains(detail, "hdbsql as VIGIL_RO: * 10: authentication failed") || strings.Contains(detail, wrongPass) {
+		t.Fatalf("component table source after a wrong password: %v %q", ok, detail)
+	}
+	for _, c := range prd.Components {
+		if c.Name == "SAP_BASIS" && !strings.HasPrefix(c.Source, "sapcontrol") {
+			t.Errorf("SAP_BASIS after a failed table read: %+v", c)
+		}
 	}
 }
