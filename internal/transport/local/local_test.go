@@ -41,3 +41,10 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+func TestRunInput(t *testing.T) {
+	out, err := Runner{}.RunInput(context.Background(), `IFS= read -r first; printf '%s|' "$first"; cat`, []byte("pw with blanks\nrest\n"))
+	if err != nil || string(out) != "pw with blanks|rest\n" {
+		t.Fatalf("RunInput = %q, %v", out, err)
+	}
+}
