@@ -160,6 +160,7 @@ func run(nHosts int, dbPath string, runs int, cpuprofile, only string) error {
 		{"vulnerabilities KEV", "/vulnerabilities?kev=1"},
 		{"vulnerabilities page 20", "/vulnerabilities?offset=950"},
 		{"vulnerabilities search", "/vulnerabilities?q=openssl"},
+		{"vulnerabilities search (10 % match)", "/vulnerabilities?q=ssl"},
 		{"compliance", "/compliance"},
 		{"compliance one group (2,500 hosts)", "/compliance?group_id=" + strconv.FormatInt(groupID, 10)},
 		{"api vulnerabilities", "/api/v1/vulnerabilities"},

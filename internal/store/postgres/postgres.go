@@ -36,6 +36,7 @@ func Dialect() sqldb.Dialect {
 		NumberedParams: true,
 		ForUpdate:      " FOR UPDATE",
 		NoLimit:        "ALL",
+		ILike:          "ILIKE",
 		// READ COMMITTED, the default, gives each statement its own snapshot.
 		ReadTx:                sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
 		IsUniqueViolation:     hasCode("23505"),

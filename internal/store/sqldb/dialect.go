@@ -36,6 +36,11 @@ type Dialect struct {
 	// ReadTx opens a transaction that sees one snapshot for all its
 	// statements, so that a count and the page it counts agree.
 	ReadTx sql.TxOptions
+	// ILike is the case-insensitive LIKE operator: SQLite's LIKE already
+	// folds ASCII case (as its lower() does), PostgreSQL has ILIKE. Searches
+	// use it rather than lower() on both sides, which SQLite would
+	// evaluate for every row.
+	ILike string
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors,
 	// which only the driver's own package can do.
 	IsUniqueViolation     func(error) bool
@@ -75,6 +80,12 @@ func rebindNumbered(q string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// contains is the condition "col contains the ? argument, ignoring case";
+// the argument is a likePattern.
+func (db *DB) contains(col string) string {
+	return col + " " + db.d.ILike + ` ? ESCAPE '\'`
 }
 
 // likePattern matches s as a substring in a LIKE ... ESCAPE '\' clause.

@@ -152,7 +152,7 @@ func (db *DB) ListHosts(ctx context.Context, workspaceID int64, f store.HostFilt
 	q := `SELECT ` + hostCols + ` FROM hosts WHERE workspace_id = ?`
 	args := []any{workspaceID}
 	if f.Query != "" {
-		q += ` AND (lower(name) LIKE lower(?) ESCAPE '\' OR lower(address) LIKE lower(?) ESCAPE '\')`
+		q += ` AND (` + db.contains("name") + ` OR ` + db.contains("address") + `)`
 		p := likePattern(f.Query)
 		args = append(args, p, p)
 	}

@@ -44,7 +44,7 @@ const statusRankExpr = `CASE WHEN h.last_error <> '' THEN 0
 	WHEN h.last_scan_at IS NULL AND h.last_success_at IS NULL THEN 2
 	WHEN COALESCE(h.last_success_at, h.created_at) < ? THEN 1 ELSE 3 END`
 
-func hostTableWhere(workspaceID int64, f store.HostTableFilter) (string, []any, error) {
+func (db *DB) hostTableWhere(workspaceID int64, f store.HostTableFilter) (string, []any, error) {
 	w := []string{"h.workspace_id = ?"}
 	args := []any{workspaceID}
 	now := f.Now
@@ -54,7 +54,7 @@ func hostTableWhere(workspaceID int64, f store.HostTableFilter) (string, []any, 
 	cutoff := ts(now.Add(-f.StaleAfter))
 	if f.Query != "" {
 		p := likePattern(f.Query)
-		w = append(w, `(lower(h.name) LIKE lower(?) ESCAPE '\' OR lower(h.address) LIKE lower(?) ESCAPE '\')`)
+		w = append(w, "("+db.contains("h.name")+" OR "+db.contains("h.address")+")")
 		args = append(args, p, p)
 	}
 	if f.OS != "" {
@@ -149,7 +149,7 @@ func hostTableOrder(f store.HostTableFilter) (string, []any) {
 // then ranks only those hosts, so a page sorted by name costs 50 rank
 // computations, not one per host.
 func (db *DB) HostTable(ctx context.Context, workspaceID int64, f store.HostTableFilter) ([]store.HostTableRow, int, error) {
-	where, args, err := hostTableWhere(workspaceID, f)
+	where, args, err := db.hostTableWhere(workspaceID, f)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -290,7 +290,7 @@ func (db *DB) ListPackages(ctx context.Context, workspaceID, hostID int64, f sto
 	where := ` FROM host_packages WHERE workspace_id = ? AND host_id = ?`
 	args := []any{workspaceID, hostID}
 	if f.Query != "" {
-		where += ` AND (lower(name) LIKE lower(?) ESCAPE '\' OR lower(source_name) LIKE lower(?) ESCAPE '\')`
+		where += ` AND (` + db.contains("name") + ` OR ` + db.contains("source_name") + `)`
 		p := likePattern(f.Query)
 		args = append(args, p, p)
 	}

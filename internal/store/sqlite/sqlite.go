@@ -37,6 +37,7 @@ func Dialect() sqldb.Dialect {
 		// FOR UPDATE.
 		ForUpdate: "",
 		NoLimit:   "-1",
+		ILike:     "LIKE", // folds ASCII case, like lower()
 		// A WAL read transaction sees one snapshot; SQLite has no isolation
 		// levels to ask for.
 		ReadTx: sql.TxOptions{ReadOnly: true},

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,8 +284,18 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 	must(t, s.MarkFinding(ctx, w.ID, still[0].ID, vuln.MarkAcceptedRisk, "r", "bob", &expires, at(6*time.Hour)))
 
 	want := func(f store.FindingFilter) ([]store.VulnSummary, int) {
-		fs, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{Severity: f.Severity, KEVOnly: f.KEVOnly, Now: f.Now, Limit: 1000})
+		all, _, err := s.ListFindings(ctx, w.ID, store.FindingFilter{Severity: f.Severity, KEVOnly: f.KEVOnly, Now: f.Now, Limit: 1000})
 		must(t, err)
+		// A search matches a substring of the CVE, package or advisory,
+		// ignoring case.
+		var fs []vuln.Finding
+		q := strings.ToLower(f.Query)
+		for _, x := range all {
+			if q == "" || strings.Contains(strings.ToLower(x.VulnID), q) || strings.Contains(strings.ToLower(x.Package), q) ||
+				strings.Contains(strings.ToLower(x.AdvisoryID), q) {
+				fs = append(fs, x)
+			}
+		}
 		by := map[string]*store.VulnSummary{}
 		hostSet := map[string]map[int64]bool{}
 		for _, x := range fs {
@@ -338,7 +349,9 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 			t.Errorf("SeverityCounts at %s = %v, want %v", now.Sub(base), counts, wantCounts)
 		}
 		for _, f := range []store.FindingFilter{{}, {Severity: "critical"}, {Severity: "medium"}, {Severity: "unknown"},
-			{Limit: 3, Offset: 2}, {Limit: 3, Offset: 500}, {KEVOnly: true}} {
+			{Limit: 3, Offset: 2}, {Limit: 3, Offset: 500}, {KEVOnly: true},
+			{Query: strings.ToLower(prefix) + "-000"}, {Query: "PKG-B"}, {Query: "pkg-b", Severity: "high"}, {Query: "no-such-thing"},
+			{Query: "no-such-thing", Offset: 5, Limit: 3}, {Query: "_"}} {
 			f.Now = now
 			got, total, err := s.VulnSummaries(ctx, w.ID, f)
 			must(t, err)
@@ -354,6 +367,9 @@ func testVulnSummaries(t *testing.T, s store.Store) {
 			}
 			if len(exp) == 0 {
 				exp = nil
+			}
+			if f.Query != "" && f.Query != "no-such-thing" && f.Query != "_" && expTotal == 0 {
+				t.Errorf("search %q matches nothing in the fixture: the case proves nothing", f.Query)
 			}
 			if total != expTotal || !reflect.DeepEqual(got, exp) {
 				t.Errorf("VulnSummaries(%+v) at %s: total %d, want %d\n got %+v\nwant %+v", f, now.Sub(base), total, expTotal, got, exp)
