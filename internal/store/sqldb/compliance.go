@@ -157,10 +157,34 @@ func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, g
 		if err := db.hostInWorkspace(ctx, tx, workspaceID, hostID); err != nil {
 			return err
 		}
-		if _, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE host_id = ? AND NOT static`, hostID); err != nil {
+		// Only what changed: every report sets the host's dynamic groups,
+		// and each membership row that comes or goes moves the group's
+		// compliance counters (migration 00013).
+		rows, err := db.query(ctx, tx, `SELECT group_id FROM group_members WHERE host_id = ? AND NOT static`, hostID)
+		had, err := collect(rows, err, func(s scanner) (*int64, error) {
+			var id int64
+			return &id, s.Scan(&id)
+		})
+		if err != nil {
 			return err
 		}
+		want := map[int64]bool{}
 		for _, g := range uniqueIDs(groupIDs) {
+			want[g] = true
+		}
+		for _, g := range had {
+			if want[g] {
+				delete(want, g)
+				continue
+			}
+			if _, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE host_id = ? AND group_id = ? AND NOT static`, hostID, g); err != nil {
+				return err
+			}
+		}
+		for _, g := range uniqueIDs(groupIDs) {
+			if !want[g] {
+				continue
+			}
 			if _, err := db.GetGroupTx(ctx, tx, workspaceID, g); err != nil {
 				return err
 			}
@@ -410,10 +434,21 @@ const activeException = `r.exception_id IS NOT NULL AND r.exception_id <> 0 AND 
 
 // CheckCounts implements store.Compliance. Without a filter it reads the
 // per-check counters the check_result_counts triggers keep (migration
-// 00010) and counts only the excepted results live, through their partial
-// index; with one (a group, a host, a check) it counts the filtered
-// results, which the filter's index keeps to a fraction of the workspace.
+// 00010), filtered by a group only the group's (group_check_counts,
+// 00013), and counts only the excepted results live, through their partial
+// index; with another filter (a host, a check, a status) it counts the
+// filtered results, which the filter's index keeps to a fraction of the
+// workspace.
 func (db *DB) CheckCounts(ctx context.Context, workspaceID int64, f store.CheckResultFilter, now time.Time) ([]store.CheckCount, error) {
+	if f == (store.CheckResultFilter{GroupID: f.GroupID}) && f.GroupID != 0 {
+		// A group alone: its counters (group_check_counts, migration 00013).
+		return db.countersWithExceptions(ctx, now,
+			`SELECT r.check_id, r.status, count(*) FROM check_results r
+			WHERE r.workspace_id = ? AND `+activeException+` AND r.host_id IN (SELECT host_id FROM group_members WHERE group_id = ? AND workspace_id = ?)
+			GROUP BY r.check_id, r.status`, []any{workspaceID, ts(now), f.GroupID, workspaceID},
+			`SELECT check_id, n_pass, n_fail, n_error, n_other FROM group_check_counts
+			WHERE group_id = ? AND workspace_id = ? AND n_pass + n_fail + n_error + n_other > 0 ORDER BY check_id`, []any{f.GroupID, workspaceID})
+	}
 	if f != (store.CheckResultFilter{}) {
 		where, args := resultWhere(workspaceID, f, "r")
 		if f.GroupID != 0 {
@@ -431,12 +466,23 @@ func (db *DB) CheckCounts(ctx context.Context, workspaceID int64, f store.CheckR
 		})
 		return out, wrap("check counts", err)
 	}
+	return db.countersWithExceptions(ctx, now,
+		`SELECT r.check_id, r.status, count(*) FROM check_results r
+		WHERE r.workspace_id = ? AND `+activeException+` GROUP BY r.check_id, r.status`, []any{workspaceID, ts(now)},
+		`SELECT check_id, n_pass, n_fail, n_error, n_other FROM check_result_counts
+		WHERE workspace_id = ? AND n_pass + n_fail + n_error + n_other > 0 ORDER BY check_id`, []any{workspaceID})
+}
+
+// countersWithExceptions reads trigger-kept counters (check, n_pass,
+// n_fail, n_error, n_other) and adds the excepted results counted live
+// (check, status, count) — whether an exception is active depends on the
+// time of the request — in one snapshot.
+func (db *DB) countersWithExceptions(ctx context.Context, now time.Time, exceptedQ string, exceptedArgs []any, countersQ string, countersArgs []any) ([]store.CheckCount, error) {
 	var out []store.CheckCount
 	err := db.inTxOpts(ctx, &db.d.ReadTx, func(tx *sql.Tx) error {
 		type key struct{ check, status string }
 		excepted := map[key]int{}
-		rows, err := db.query(ctx, tx, `SELECT r.check_id, r.status, count(*) FROM check_results r
-			WHERE r.workspace_id = ? AND `+activeException+` GROUP BY r.check_id, r.status`, workspaceID, ts(now))
+		rows, err := db.query(ctx, tx, exceptedQ, exceptedArgs...)
 		if err != nil {
 			return err
 		}
@@ -453,8 +499,7 @@ func (db *DB) CheckCounts(ctx context.Context, workspaceID int64, f store.CheckR
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		rows, err = db.query(ctx, tx, `SELECT check_id, n_pass, n_fail, n_error, n_other FROM check_result_counts
-			WHERE workspace_id = ? AND n_pass + n_fail + n_error + n_other > 0 ORDER BY check_id`, workspaceID)
+		rows, err = db.query(ctx, tx, countersQ, countersArgs...)
 		if err != nil {
 			return err
 		}

@@ -384,3 +384,88 @@ func severityRank(s string) int {
 	}
 	return 4
 }
+
+// testGroupCheckCounts drives results and memberships (static, dynamic,
+// both at once for one host, hosts and groups deleted) in a random order
+// and checks after every step that each group's counters, as CheckCounts
+// reads them, equal a count of the group's results.
+func testGroupCheckCounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	w := newWorkspace(t, s)
+	rng := rand.New(rand.NewPCG(13, 21))
+	var hosts, groups []int64
+	newGroup := func() {
+		g := &domain.Group{WorkspaceID: w.ID, Name: unique("g")}
+		must(t, s.CreateGroup(ctx, g))
+		groups = append(groups, g.ID)
+	}
+	for range 6 {
+		hosts = append(hosts, newHost(t, s, w.ID, unique("h")).ID)
+	}
+	for range 3 {
+		newGroup()
+	}
+	some := func(ids []int64) []int64 {
+		var out []int64
+		for _, id := range ids {
+			if rng.IntN(2) == 0 {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	statuses := []string{domain.CheckPass, domain.CheckFail, domain.CheckError, domain.CheckNotApplicable}
+	check := func(step int, op string) {
+		t.Helper()
+		for _, g := range groups {
+			got, err := s.CheckCounts(ctx, w.ID, store.CheckResultFilter{GroupID: g}, at(time.Hour))
+			must(t, err)
+			rs, err := s.ListCheckResults(ctx, w.ID, store.CheckResultFilter{GroupID: g})
+			must(t, err)
+			want := map[string]int{}
+			for _, r := range rs {
+				want[r.CheckID+"/"+r.Status]++
+			}
+			have := map[string]int{}
+			for _, c := range got {
+				have[c.CheckID+"/"+c.Status] += c.Results
+			}
+			if !reflect.DeepEqual(have, want) {
+				t.Fatalf("step %d (%s), group %d: counters %v, results %v", step, op, g, have, want)
+			}
+		}
+	}
+	for step := range 150 {
+		op := ""
+		switch n := rng.IntN(20); {
+		case n < 10:
+			op = "save results"
+			var rs []domain.CheckResult
+			for _, c := range []string{"a", "b", "c", "d"} {
+				if rng.IntN(5) > 0 {
+					rs = append(rs, domain.CheckResult{CheckID: c, Status: statuses[rng.IntN(len(statuses))]})
+				}
+			}
+			_, err := s.SaveCheckResults(ctx, w.ID, hosts[rng.IntN(len(hosts))], rs, at(time.Duration(step)*time.Minute))
+			must(t, err)
+		case n < 14:
+			op = "static members"
+			must(t, s.SetStaticMembers(ctx, w.ID, groups[rng.IntN(len(groups))], some(hosts)))
+		case n < 18:
+			op = "dynamic groups"
+			must(t, s.SetDynamicGroups(ctx, w.ID, hosts[rng.IntN(len(hosts))], some(groups)))
+		case n == 18:
+			op = "delete host"
+			i := rng.IntN(len(hosts))
+			must(t, s.DeleteHost(ctx, w.ID, hosts[i]))
+			hosts[i] = newHost(t, s, w.ID, unique("h")).ID
+		default:
+			op = "delete group"
+			i := rng.IntN(len(groups))
+			must(t, s.DeleteGroup(ctx, w.ID, groups[i]))
+			groups = append(groups[:i], groups[i+1:]...)
+			newGroup()
+		}
+		check(step, op)
+	}
+}

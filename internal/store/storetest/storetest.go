@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LabelsAndGroups", testLabelsAndGroups},
 		{"ChecksAndResults", testChecksAndResults},
 		{"CheckCounts", testCheckCounts},
+		{"GroupCheckCounts", testGroupCheckCounts},
 		{"RecentCheckChanges", testRecentCheckChanges},
 		{"VulnSummaries", testVulnSummaries},
 		{"ExceptionScopes", testExceptionScopes},
