@@ -11,6 +11,21 @@ import (
 type Change struct {
 	Alert         Alert
 	Notifications []Notification
+	// Seen is the state of the existing alert the change was computed
+	// from (nil for a new alert). The store applies the change only while
+	// the alert is still open in that state, so two evaluations that read
+	// the same alert cannot both send "changed", "reminder" or "resolved".
+	Seen *Seen
+}
+
+// Seen is what of an alert a change depends on.
+type Seen struct {
+	Fingerprint    string
+	LastNotifiedAt *time.Time
+}
+
+func seenState(a *Alert) *Seen {
+	return &Seen{Fingerprint: a.Fingerprint, LastNotifiedAt: a.LastNotifiedAt}
 }
 
 // Reconcile compares what a rule's condition holds for now with the rule's
@@ -52,10 +67,14 @@ func Reconcile(r *Rule, open []Alert, c Conditions, now time.Time) []Change {
 			na := *a
 			na.Title, na.Severity, na.Fingerprint, na.Details, na.UpdatedAt = s.Title, s.Severity, s.Fingerprint, s.Details, now
 			na.HostName = s.HostName
-			out = append(out, notify(r, na, KindChanged, now))
+			ch := notify(r, na, KindChanged, now)
+			ch.Seen = seenState(a)
+			out = append(out, ch)
 		case r.RenotifyMinutes > 0 && (a.LastNotifiedAt == nil ||
 			now.Sub(*a.LastNotifiedAt) >= time.Duration(r.RenotifyMinutes)*time.Minute):
-			out = append(out, notify(r, *a, KindReminder, now))
+			ch := notify(r, *a, KindReminder, now)
+			ch.Seen = seenState(a)
+			out = append(out, ch)
 		}
 	}
 	for i := range open {
@@ -68,15 +87,18 @@ func Reconcile(r *Rule, open []Alert, c Conditions, now time.Time) []Change {
 		a.ResolvedAt = &t
 		// A rule edited to watch another event: its old alerts end
 		// quietly, they were not fixed.
+		read := seenState(&open[i])
 		if c.Suppressed["*"] || c.Suppressed[a.Subject] || a.Event != r.Event {
 			a.Suppressed = true
-			out = append(out, Change{Alert: a})
+			out = append(out, Change{Alert: a, Seen: read})
 			continue
 		}
 		if r.NotifyResolved {
-			out = append(out, notify(r, a, KindResolved, now))
+			ch := notify(r, a, KindResolved, now)
+			ch.Seen = read
+			out = append(out, ch)
 		} else {
-			out = append(out, Change{Alert: a})
+			out = append(out, Change{Alert: a, Seen: read})
 		}
 	}
 	return out

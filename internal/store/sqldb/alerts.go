@@ -240,9 +240,12 @@ const insertAlertSQL = `INSERT INTO alerts (workspace_id, rule_id, rule_name, ev
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (rule_id, subject) WHERE status = 'open' DO NOTHING RETURNING id`
 
+// The alert must still be open, and, where the change says what it was
+// computed from, still in that state (fingerprint, last notification).
 const updateAlertSQL = `UPDATE alerts SET host_name = ?, title = ?, severity = ?, status = ?, fingerprint = ?,
 		details = ?, suppressed = ?, updated_at = ?, last_notified_at = ?, resolved_at = ?
-	WHERE workspace_id = ? AND id = ? AND status = 'open'`
+	WHERE workspace_id = ? AND id = ? AND status = 'open'
+		AND (? OR (fingerprint = ? AND last_notified_at IS NOT DISTINCT FROM ?))`
 
 // A channel deleted or disabled since the rule was saved is skipped, not an
 // error: the other channels still get theirs.
@@ -306,16 +309,23 @@ func (db *DB) ApplyAlertChanges(ctx context.Context, workspaceID int64, changes 
 				if err != nil {
 					return err
 				}
+				var seenFP string
+				var seenAt *time.Time
+				if ch.Seen != nil {
+					seenFP, seenAt = ch.Seen.Fingerprint, ch.Seen.LastNotifiedAt
+				}
 				res, err := st.ExecContext(ctx, a.HostName, a.Title, a.Severity, a.Status, a.Fingerprint, jsonText(a.Details),
-					a.Suppressed, ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID)
+					a.Suppressed, ts(a.UpdatedAt), nullTS(a.LastNotifiedAt), nullTS(a.ResolvedAt), workspaceID, a.ID,
+					ch.Seen == nil, seenFP, nullTS(seenAt))
 				if err != nil {
 					return err
 				}
-				// Changes are computed from the alerts that were open when
-				// the evaluation read them. One that is no longer open was
-				// resolved by a concurrent evaluation (a sweep and a
-				// report's evaluation, say), which sent its notifications:
-				// sending ours too would tell the channel twice.
+				// Changes are computed from the alerts as the evaluation
+				// read them. One that is no longer open, or no longer in
+				// that state, was changed by a concurrent evaluation (a
+				// sweep and a report's evaluation, say), which sent its
+				// notifications: sending ours too would tell the channel
+				// twice. The next evaluation starts from the new state.
 				if n, err := res.RowsAffected(); err != nil {
 					return err
 				} else if n == 0 {

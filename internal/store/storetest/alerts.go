@@ -212,6 +212,42 @@ func testAlertLifecycle(t *testing.T, s store.Store) {
 	_, err = s.GetNotification(ctx, newWorkspace(t, s).ID, n.ID)
 	wantCode(t, err, domain.ENOTFOUND)
 
+	// Two evaluations that read the same open alert and both see it
+	// changed (or both find a reminder due): only the first notifies.
+	read, err := s.OpenAlerts(ctx, fx.ws, []int64{r.ID}, h)
+	must(t, err)
+	if len(read) != 1 {
+		t.Fatalf("open alerts %+v", read)
+	}
+	for _, tc := range []struct {
+		name string
+		cond alert.Conditions
+		now  time.Time
+		kind string
+	}{
+		{"changed", alert.Conditions{Current: []alert.Subject{subject("finding:1", h, "c")}}, at(4 * time.Minute), alert.KindChanged},
+		{"reminder", alert.Conditions{Current: []alert.Subject{subject("finding:1", h, "c")}}, at(65 * time.Minute), alert.KindReminder},
+	} {
+		first := alert.Reconcile(r, read, tc.cond, tc.now)
+		second := alert.Reconcile(r, read, tc.cond, tc.now)
+		if len(first) != 1 || len(first[0].Notifications) != 2 || first[0].Notifications[0].Kind != tc.kind {
+			t.Fatalf("%s: changes %+v", tc.name, first)
+		}
+		due, err := s.ApplyAlertChanges(ctx, fx.ws, first)
+		must(t, err)
+		if len(due) != 2 {
+			t.Errorf("%s: first evaluation queued %d, want 2", tc.name, len(due))
+		}
+		due, err = s.ApplyAlertChanges(ctx, fx.ws, second)
+		must(t, err)
+		if len(due) != 0 {
+			t.Errorf("%s: the concurrent evaluation queued %d, want 0", tc.name, len(due))
+		}
+		if read, err = s.OpenAlerts(ctx, fx.ws, []int64{r.ID}, h); err != nil || len(read) != 1 {
+			t.Fatalf("open alerts %+v %v", read, err)
+		}
+	}
+
 	// Deleting the host leaves its open alert without a host; the sweep
 	// resolves such orphans quietly (only for host events).
 	stillOpen, _, err := s.ListAlerts(ctx, fx.ws, store.AlertFilter{Status: alert.StatusOpen})
