@@ -17,9 +17,18 @@ import (
 )
 
 // afterIngest queues an alert evaluation for each host whose report was
-// accepted. A queue failure is logged: the periodic sweep catches up.
+// accepted, when the workspace has an enabled rule a report can fire (most
+// reports of a workspace without rules then cost one small read, not a job
+// each). A queue failure is logged: the periodic sweep catches up.
 func (s *Service) afterIngest(ctx context.Context, workspaceID int64, hostIDs []int64) {
-	if s.AlertQueue == nil {
+	if s.AlertQueue == nil || len(hostIDs) == 0 {
+		return
+	}
+	rules, err := s.Store.ListAlertRules(ctx, workspaceID, hostEvents...)
+	if err != nil {
+		// Queue anyway: the evaluation reads the rules again.
+		s.Log.Error("list alert rules", "workspace_id", workspaceID, "err", err)
+	} else if len(rules) == 0 {
 		return
 	}
 	for _, h := range hostIDs {

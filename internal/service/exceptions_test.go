@@ -85,6 +85,12 @@ func TestExceptionLifecycle(t *testing.T) {
 	svc, clk, a, hostID := newRiskService(t)
 	q := &queue{}
 	svc.AlertQueue = q
+	// The evaluations asked for below need a rule a report can fire
+	// (TestNoAlertEvaluationWithoutRules).
+	if err := svc.Store.CreateAlertRule(ctx, &alert.Rule{WorkspaceID: a.WorkspaceID, Name: "KEV", Event: alert.EventKEVFinding, Enabled: true,
+		Mode: alert.ModeImmediate}); err != nil {
+		t.Fatal(err)
+	}
 	expires := now.Add(72 * time.Hour)
 	e, err := svc.CreateException(ctx, a, domain.ExceptionInput{Target: "finding", Kind: "accepted_risk", VulnID: "CVE-2024-1",
 		Scope: "host", HostID: hostID, Reason: "patch window on Friday", ExpiresAt: &expires})
@@ -282,5 +288,40 @@ func TestExceptionSuppressesAlertUntilExpiry(t *testing.T) {
 	}
 	if n := open(); n != 1 {
 		t.Fatalf("open alerts after the expiry: %d", n)
+	}
+}
+
+// A workspace without an enabled rule that a report can fire queues no
+// evaluation after a change to a host's findings; a disabled rule or one
+// for another kind of event does not count.
+func TestNoAlertEvaluationWithoutRules(t *testing.T) {
+	ctx := context.Background()
+	svc, _, a, hostID := newRiskService(t)
+	q := &queue{}
+	svc.AlertQueue = q
+	create := func(vuln string) {
+		t.Helper()
+		if _, err := svc.CreateException(ctx, a, domain.ExceptionInput{Target: "finding", Kind: "false_positive", VulnID: vuln,
+			Scope: "host", HostID: hostID, Reason: "not installed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []alert.Rule{{Name: "off", Event: alert.EventKEVFinding}, {Name: "feeds", Event: alert.EventFeedFailed, Enabled: true}} {
+		r.WorkspaceID, r.Mode = a.WorkspaceID, alert.ModeImmediate
+		if err := svc.Store.CreateAlertRule(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("CVE-2024-1")
+	if len(q.hosts) != 0 {
+		t.Fatalf("evaluations queued without a host rule: %v", q.hosts)
+	}
+	if err := svc.Store.CreateAlertRule(ctx, &alert.Rule{WorkspaceID: a.WorkspaceID, Name: "KEV", Event: alert.EventKEVFinding, Enabled: true,
+		Mode: alert.ModeImmediate}); err != nil {
+		t.Fatal(err)
+	}
+	create("CVE-2024-2")
+	if len(q.hosts) != 1 || q.hosts[0] != hostID {
+		t.Fatalf("evaluations with a rule: %v", q.hosts)
 	}
 }
