@@ -148,18 +148,15 @@ func (s *Service) EvaluateHost(ctx context.Context, workspaceID, hostID int64, r
 			dynamic = append(dynamic, g.ID)
 		}
 	}
-	before, err := s.Store.HostGroupIDs(ctx, workspaceID, hostID)
+	changed, err := s.Store.SetDynamicGroups(ctx, workspaceID, hostID, dynamic)
 	if err != nil {
-		return 0, err
-	}
-	if err := s.Store.SetDynamicGroups(ctx, workspaceID, hostID, dynamic); err != nil {
 		return 0, err
 	}
 	member, err := s.Store.HostGroupIDs(ctx, workspaceID, hostID)
 	if err != nil {
 		return 0, err
 	}
-	if !sameIDs(before, member) {
+	if changed {
 		// The host's checks, and so the items its agent must collect,
 		// may have changed: the next poll must not get a cached config.
 		s.forgetAllAgentConfigs()
@@ -247,22 +244,6 @@ func (s *Service) hostItems(ctx context.Context, workspaceID int64, cs *checkSet
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
 	return out, nil
-}
-
-func sameIDs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	in := make(map[int64]bool, len(a))
-	for _, id := range a {
-		in[id] = true
-	}
-	for _, id := range b {
-		if !in[id] {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidateExpression compiles a CEL expression and returns the error with

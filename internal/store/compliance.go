@@ -21,8 +21,9 @@ type Compliance interface {
 	ListGroups(ctx context.Context, workspaceID int64) ([]domain.Group, error)
 	// SetStaticMembers replaces a group's static members.
 	SetStaticMembers(ctx context.Context, workspaceID, groupID int64, hostIDs []int64) error
-	// SetDynamicGroups replaces the groups whose expression a host matches.
-	SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, groupIDs []int64) error
+	// SetDynamicGroups replaces the groups whose expression a host matches
+	// and reports whether its dynamic memberships changed.
+	SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, groupIDs []int64) (bool, error)
 	// HostGroupIDs returns the groups a host belongs to, static or dynamic.
 	HostGroupIDs(ctx context.Context, workspaceID, hostID int64) ([]int64, error)
 	// GroupHostIDs returns a group's members, static or dynamic.

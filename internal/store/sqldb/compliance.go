@@ -152,8 +152,10 @@ func (db *DB) GetGroupTx(ctx context.Context, q querier, workspaceID, id int64) 
 }
 
 // SetDynamicGroups implements store.Compliance.
-func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, groupIDs []int64) error {
-	return wrap("set dynamic groups", db.inTx(ctx, func(tx *sql.Tx) error {
+func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, groupIDs []int64) (bool, error) {
+	changed := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		changed = false
 		if err := db.hostInWorkspace(ctx, tx, workspaceID, hostID); err != nil {
 			return err
 		}
@@ -180,6 +182,7 @@ func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, g
 			if _, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE host_id = ? AND group_id = ? AND NOT static`, hostID, g); err != nil {
 				return err
 			}
+			changed = true
 		}
 		for _, g := range uniqueIDs(groupIDs) {
 			if !want[g] {
@@ -192,9 +195,11 @@ func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, g
 				workspaceID, g, hostID); err != nil {
 				return err
 			}
+			changed = true
 		}
 		return nil
-	}))
+	})
+	return changed, wrap("set dynamic groups", err)
 }
 
 func (db *DB) ids(ctx context.Context, q string, args ...any) ([]int64, error) {

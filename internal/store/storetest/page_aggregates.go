@@ -453,7 +453,8 @@ func testGroupCheckCounts(t *testing.T, s store.Store) {
 			must(t, s.SetStaticMembers(ctx, w.ID, groups[rng.IntN(len(groups))], some(hosts)))
 		case n < 18:
 			op = "dynamic groups"
-			must(t, s.SetDynamicGroups(ctx, w.ID, hosts[rng.IntN(len(hosts))], some(groups)))
+			_, err := s.SetDynamicGroups(ctx, w.ID, hosts[rng.IntN(len(hosts))], some(groups))
+			must(t, err)
 		case n == 18:
 			op = "delete host"
 			i := rng.IntN(len(hosts))
