@@ -40,7 +40,7 @@ func TestRunInputRealSSHD(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			out, err := sess.RunInput(ctx, tc.cmd, tc.in)
-			if err != nil || strings.TrimSpace(string(out)) != tc.want {
+			if err != nil || strings.TrimSpace(string(out)) != strings.TrimSpace(tc.want) {
 				t.Fatalf("RunInput(%q) = %q, %v; want %q", tc.cmd, out, err, tc.want)
 			}
 		})
