@@ -364,21 +364,14 @@ func (a *app) handleUpdateException(w http.ResponseWriter, r *http.Request, rq *
 			msg = "reason: required"
 		} else {
 			_, err := a.svc.UpdateException(r.Context(), *rq.Actor, id, in)
-			switch code := domain.ErrorCode(err); {
-			case err == nil:
+			if err == nil {
 				http.Redirect(w, r, exceptionURL(id)+"?saved=1", http.StatusSeeOther)
 				return
-			case code == domain.ENOTFOUND:
-				a.notFound(w, r, rq)
-				return
-			case code == domain.EFORBIDDEN:
-				a.forbidden(w, r, rq)
-				return
-			case code == domain.EINTERNAL:
-				a.serverError(w, r, rq, "update exception", err)
+			}
+			var done bool
+			if msg, done = a.saveRefused(w, r, rq, "update exception", err); done {
 				return
 			}
-			msg = domain.ErrorMessage(err)
 		}
 	}
 	e, hist, err := a.svc.GetException(r.Context(), *rq.Actor, id)

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/httpx"
 	"github.com/vigil-project/vigil/internal/vuln"
 )
@@ -94,24 +93,17 @@ func (a *app) handleMark(w http.ResponseWriter, r *http.Request, rq *request) {
 	var err error
 	if msg == "" {
 		err = a.svc.MarkFinding(r.Context(), *rq.Actor, id, kind, form.Reason, expires)
-		switch code := domain.ErrorCode(err); {
-		case err == nil:
+		if err == nil {
 			if !strings.Contains(back, "#") {
 				back += "#finding-" + strconv.FormatInt(id, 10)
 			}
 			http.Redirect(w, r, back, http.StatusSeeOther)
 			return
-		case code == domain.ENOTFOUND:
-			a.notFound(w, r, rq)
-			return
-		case code == domain.EFORBIDDEN:
-			a.forbidden(w, r, rq)
-			return
-		case code == domain.EINTERNAL:
-			a.serverError(w, r, rq, "mark finding", err)
+		}
+		var done bool
+		if msg, done = a.saveRefused(w, r, rq, "mark finding", err); done {
 			return
 		}
-		msg = domain.ErrorMessage(err)
 	}
 	f, gerr := a.svc.Store.GetFinding(r.Context(), rq.Actor.WorkspaceID, id)
 	if isNotFound(gerr) {

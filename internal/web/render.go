@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-project/vigil/internal/domain"
 	"github.com/vigil-project/vigil/internal/httpx"
 )
 
@@ -189,6 +190,24 @@ func (a *app) serverError(w http.ResponseWriter, r *http.Request, rq *request, w
 
 // notFound is the answer for a host that does not exist in the caller's
 // workspace: the same whether it exists elsewhere or not at all.
+// saveRefused handles the error of a form's save on an existing object:
+// the object gone, a change the role may not make and a server fault get
+// their pages (done); anything else is for the user to fix and comes back
+// as the form's message.
+func (a *app) saveRefused(w http.ResponseWriter, r *http.Request, rq *request, what string, err error) (msg string, done bool) {
+	switch domain.ErrorCode(err) {
+	case domain.ENOTFOUND:
+		a.notFound(w, r, rq)
+	case domain.EFORBIDDEN:
+		a.forbidden(w, r, rq)
+	case domain.EINTERNAL:
+		a.serverError(w, r, rq, what, err)
+	default:
+		return domain.ErrorMessage(err), false
+	}
+	return "", true
+}
+
 func (a *app) notFound(w http.ResponseWriter, r *http.Request, rq *request) {
 	a.renderError(w, r, rq, http.StatusNotFound, "Not found", "There is no such page in this workspace.")
 }
