@@ -213,12 +213,32 @@ func (s *Session) Close() error {
 // reported the same way so the remaining probes still run. Any other error
 // means the shell or the connection is gone.
 func (s *Session) Run(ctx context.Context, command string) ([]byte, error) {
+	return s.run(ctx, command, nil)
+}
+
+// RunInput is Run with stdin sent to the command (WS-Management Send
+// requests), then its end.
+func (s *Session) RunInput(ctx context.Context, command string, stdin []byte) ([]byte, error) {
+	return s.run(ctx, command, stdin)
+}
+
+func (s *Session) run(ctx context.Context, command string, stdin []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &transport.ExitError{Code: -1, Stderr: "command timed out: " + err.Error()}
 	}
 	cmd, err := s.shell.ExecuteWithContext(ctx, command)
 	if err != nil {
 		return nil, fmt.Errorf("%s: start command: %w", s.addr, err)
+	}
+	if stdin != nil {
+		// A failed Send ends the command's input early; the command's own
+		// error then says what it missed.
+		go func() {
+			if len(stdin) > 0 {
+				_, _ = cmd.Stdin.Write(stdin)
+			}
+			_ = cmd.Stdin.Close()
+		}()
 	}
 	var stdout, stderr limitedBuffer
 	stdout.max, stderr.max = transport.MaxOutput, 64<<10

@@ -3,8 +3,11 @@ package winrmx_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http/httptest"
 	"strconv"
@@ -267,6 +270,43 @@ func TestCleanStderr(t *testing.T) {
 	for _, tc := range tests {
 		if got := winrmx.CleanStderr([]byte(tc.in)); got != tc.want {
 			t.Errorf("CleanStderr(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// RunInput sends stdin through WS-Management Send requests and marks its
+// end; the command sees the bytes whole, in several requests when large,
+// and the command line never carries them.
+func TestRunInput(t *testing.T) {
+	s := &wsmantest.Server{Users: map[string]string{"vigil": "pw"}, NTLM: true, OperationTimeout: 200 * time.Millisecond,
+		ExecInput: func(ctx context.Context, cmd string, stdin io.Reader) wsmantest.Output {
+			b, err := io.ReadAll(stdin)
+			if err != nil {
+				return wsmantest.Output{ExitCode: 1, Stderr: []byte(err.Error())}
+			}
+			return wsmantest.Output{Stdout: []byte(fmt.Sprintf("%d %x", len(b), sha256.Sum256(b)))}
+		}}
+	srv := wsmantest.Start(s, false)
+	t.Cleanup(srv.Close)
+	sess, err := winrmx.Dial(context.Background(), spec(t, srv, "vigil", "pw", &inventory.WinRMOptions{}), winrmx.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	for _, in := range [][]byte{[]byte("db-pass\nSELECT 1\n"), {}, bytes.Repeat([]byte("x"), 400<<10)} {
+		out, err := sess.RunInput(context.Background(), winrmx.PowerShellCommand("read"), in)
+		want := fmt.Sprintf("%d %x", len(in), sha256.Sum256(in))
+		if err != nil || string(out) != want {
+			t.Fatalf("RunInput(%d bytes) = %q, %v; want %q", len(in), out, err, want)
+		}
+	}
+	st := s.Stats()
+	if st.Sends < 4 {
+		t.Errorf("%d Send requests for 3 inputs, one of 400 KiB", st.Sends)
+	}
+	for _, cl := range st.CommandLines {
+		if strings.Contains(cl, "db-pass") {
+			t.Errorf("stdin on the command line: %s", cl)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package wsmantest is a WS-Management (WinRM) server for tests: it speaks
-// the SOAP envelopes of the Windows Remote Shell (Create, Command, Receive,
-// Signal, Delete) that github.com/masterzen/winrm sends and parses, with
+// the SOAP envelopes of the Windows Remote Shell (Create, Command, Send,
+// Receive, Signal, Delete) that github.com/masterzen/winrm sends and parses, with
 // Basic and NTLM authentication, and answers each command through a
 // function the test supplies (usually a replay of recorded PowerShell
 // outputs).
@@ -38,6 +38,11 @@ type Output struct {
 // command to terminate or deletes its shell.
 type Exec func(ctx context.Context, command string) Output
 
+// ExecInput is Exec with the command's standard input: what the client
+// sends (Send requests) until it marks the end, or the command is
+// cancelled.
+type ExecInput func(ctx context.Context, command string, stdin io.Reader) Output
+
 // Server is the WS-Management handler. Set the fields before serving.
 type Server struct {
 	// Users maps user names (compared case-insensitively, without any
@@ -48,6 +53,8 @@ type Server struct {
 	// Domain and Computer are the names the NTLM CHALLENGE announces.
 	Domain, Computer string
 	Exec             Exec
+	// ExecInput, when set, runs commands instead of Exec, with stdin.
+	ExecInput ExecInput
 	// OperationTimeout is how long a Receive waits for a running command
 	// before answering with the w:TimedOut fault. Zero: the request's own
 	// w:OperationTimeout header, as Windows does (60s without one).
@@ -63,8 +70,8 @@ type Server struct {
 
 // Stats counts what the server saw, for assertions.
 type Stats struct {
-	ShellsCreated, ShellsDeleted, Commands, Signals, Receives int
-	AuthFailures, NTLMLogins, BasicLogins                     int
+	ShellsCreated, ShellsDeleted, Commands, Signals, Receives, Sends int
+	AuthFailures, NTLMLogins, BasicLogins                            int
 	// Commands lists the command lines run, in order.
 	CommandLines []string
 }
@@ -79,6 +86,44 @@ type command struct {
 	out    Output
 	sent   int // stdout bytes already returned
 	errOut bool
+	stdin  *inputBuffer
+}
+
+// inputBuffer holds what Send requests delivered until the command reads
+// it; a read waits for more or for the end.
+type inputBuffer struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	buf    []byte
+	closed bool
+}
+
+func newInputBuffer() *inputBuffer {
+	b := &inputBuffer{}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *inputBuffer) write(p []byte, end bool) {
+	b.mu.Lock()
+	b.buf = append(b.buf, p...)
+	b.closed = b.closed || end
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+func (b *inputBuffer) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for len(b.buf) == 0 && !b.closed {
+		b.cond.Wait()
+	}
+	if len(b.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, b.buf)
+	b.buf = b.buf[n:]
+	return n, nil
 }
 
 // Stats returns a copy of the counters.
@@ -154,6 +199,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.command(w, r, h, env.Body.CommandLine)
 	case actionReceive:
 		s.receive(w, r, h, env.Body.Receive)
+	case actionSend:
+		s.send(w, h, env.Body.Send)
 	case actionSignal:
 		s.signal(w, h, env.Body.Signal)
 	case actionDelete:
@@ -318,7 +365,9 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, h header, cl *c
 	}
 	id := newID()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &command{done: make(chan struct{}), cancel: cancel}
+	c := &command{done: make(chan struct{}), cancel: cancel, stdin: newInputBuffer()}
+	// A cancelled command's input ends, so that a read of it returns.
+	context.AfterFunc(ctx, func() { c.stdin.write(nil, true) })
 	s.mu.Lock()
 	sh.commands[id] = c
 	s.stats.Commands++
@@ -326,6 +375,10 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request, h header, cl *c
 	s.mu.Unlock()
 	go func() {
 		defer close(c.done)
+		if s.ExecInput != nil {
+			c.out = s.ExecInput(ctx, line, c.stdin)
+			return
+		}
 		if s.Exec == nil {
 			c.out = Output{Stderr: []byte("'" + line + "' is not recognized as an internal or external command"), ExitCode: 1}
 			return
@@ -403,6 +456,26 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, h header, rc *r
 	}
 	b.WriteString("</rsp:ReceiveResponse>")
 	s.reply(w, nsShell+"/ReceiveResponse", h.MessageID, b.String())
+}
+
+// send delivers a Send request's stdin bytes to the command.
+func (s *Server) send(w http.ResponseWriter, h header, sd *send) {
+	if sd == nil || !strings.EqualFold(sd.Stream.Name, "stdin") {
+		s.fault(w, h.MessageID, "s:Sender", "w:SchemaValidationError", "Send without a stdin Stream")
+		return
+	}
+	c := s.lookup(w, h, sd.Stream.CommandID)
+	if c == nil {
+		return
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sd.Stream.Data))
+	if err != nil {
+		s.fault(w, h.MessageID, "s:Sender", "w:SchemaValidationError", "Stream is not base64: "+err.Error())
+		return
+	}
+	s.count(func(st *Stats) { st.Sends++ })
+	c.stdin.write(data, sd.Stream.End == "true")
+	s.reply(w, nsShell+"/SendResponse", h.MessageID, `<rsp:SendResponse/>`)
 }
 
 func (s *Server) signal(w http.ResponseWriter, h header, sg *signal) {
@@ -489,6 +562,7 @@ const (
 	actionCommand = nsShell + "/Command"
 	actionReceive = nsShell + "/Receive"
 	actionSignal  = nsShell + "/Signal"
+	actionSend    = nsShell + "/Send"
 )
 
 // The request envelope, as far as the server reads it. encoding/xml matches
@@ -500,6 +574,7 @@ type envelope struct {
 		CommandLine *commandLine `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell CommandLine"`
 		Receive     *receive     `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Receive"`
 		Signal      *signal      `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Signal"`
+		Send        *send        `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Send"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
 }
 
@@ -546,6 +621,15 @@ type receive struct {
 		CommandID string `xml:"CommandId,attr"`
 		Streams   string `xml:",chardata"`
 	} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell DesiredStream"`
+}
+
+type send struct {
+	Stream struct {
+		Name      string `xml:"Name,attr"`
+		CommandID string `xml:"CommandId,attr"`
+		End       string `xml:"End,attr"`
+		Data      string `xml:",chardata"`
+	} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Stream"`
 }
 
 type signal struct {
