@@ -40,7 +40,9 @@ func (a *Agent) scanWinRM(ctx context.Context, h inventory.HostSpec, rep *invent
 		if err := collect.ScanSAPWindows(ctx, r, rep, rep.StartedAt); err != nil {
 			return fail(inventory.ErrKindProbe, err)
 		}
-		collect.SAPComponentTablesUnread(rep.SAP, "not read on Windows hosts yet (the database clients are called on Linux and Unix hosts only); components come from sapcontrol, the kernel and the database version")
+		// The component table through sqlcmd or hdbsql.exe, where the
+		// workspace gave a database login (collect/sap_dbread_win.go).
+		collect.ReadSAPComponentTablesWindows(ctx, probeTimeout{sess, a.cfg.ProbeTimeout}, rep.SAP, h.SAPDB, a.resolveCredential)
 	}
 	if len(h.Items) > 0 {
 		rep.Items = collectWindowsItems(ctx, r, h.Items)

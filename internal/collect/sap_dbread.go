@@ -42,8 +42,10 @@ var (
 type sapDBClient struct {
 	product string
 	tool    string
-	// command starts the client; every part of it was validated.
-	command func(sys *inventory.SAPSystem, l inventory.SAPDBLogin) (string, error)
+	// command starts the client on a Unix host, winCommand on a Windows
+	// one (nil: not on that kind of host); every part was validated.
+	command    func(sys *inventory.SAPSystem, l inventory.SAPDBLogin) (string, error)
+	winCommand func(sys *inventory.SAPSystem, l inventory.SAPDBLogin) (string, error)
 	// input is the client's stdin: the login, then the statements.
 	input func(sys *inventory.SAPSystem, l inventory.SAPDBLogin, statements ...string) ([]byte, error)
 	// schemaParam is the profile parameter naming the ABAP schema;
@@ -52,7 +54,10 @@ type sapDBClient struct {
 	schemaParam   string
 	schemaQuery   string
 	defaultSchema string
-	table         func(sys *inventory.SAPSystem, schema string) string
+	// keepSchemaCase: the database's schema names are case-sensitive as
+	// written (SQL Server's binary collation); the others are upper case.
+	keepSchemaCase bool
+	table          func(sys *inventory.SAPSystem, schema string) string
 }
 
 const cversColumns = "COMPONENT, RELEASE, EXTRELEASE, COMP_TYPE"
@@ -67,6 +72,9 @@ var sapDBClients = map[string]sapDBClient{
 			return "for c in /usr/sap/" + sid + "/hdbclient/hdbsql /usr/sap/hdbclient/hdbsql /hana/shared/" + sid + "/hdbclient/hdbsql /usr/sap/" + sid + "/HDB[0-9][0-9]/exe/hdbsql; do\n" +
 				"  [ -x \"$c\" ] && exec \"$c\" -j -a -x -F '|' -c ';'\n" +
 				"done\necho 'hdbsql not found in /usr/sap/" + sid + "/hdbclient, /usr/sap/hdbclient, /hana/shared/" + sid + "/hdbclient or /usr/sap/" + sid + "/HDBnn/exe' >&2; exit 127", nil
+		},
+		winCommand: func(sys *inventory.SAPSystem, _ inventory.SAPDBLogin) (string, error) {
+			return psCommand("sap_db", sapWinHDBScript(sys.SID)), nil
 		},
 		input: func(sys *inventory.SAPSystem, l inventory.SAPDBLogin, statements ...string) ([]byte, error) {
 			pw := l.Credential.Password
@@ -161,6 +169,8 @@ var sapDBClients = map[string]sapDBClient{
 	},
 }
 
+func init() { sapDBClients["mss"] = sapMSSClient }
+
 // sapDBLoginFor picks the login for a system: one for its SID, else one
 // for every system.
 func sapDBLoginFor(sid string, logins []inventory.SAPDBLogin) (inventory.SAPDBLogin, bool) {
@@ -184,19 +194,24 @@ func sapDBLoginFor(sid string, logins []inventory.SAPDBLogin) (inventory.SAPDBLo
 // failure touches only that system's source: discovery stands.
 func ReadSAPComponentTables(ctx context.Context, r transport.Runner, systems []inventory.SAPSystem, logins []inventory.SAPDBLogin,
 	resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error)) {
+	readSAPComponentTables(ctx, r, systems, logins, resolve, false)
+}
+
+// ReadSAPComponentTablesWindows is ReadSAPComponentTables for hosts
+// reached over WinRM: PowerShell starts sqlcmd or hdbsql.exe
+// (sap_dbread_win.go).
+func ReadSAPComponentTablesWindows(ctx context.Context, r transport.Runner, systems []inventory.SAPSystem, logins []inventory.SAPDBLogin,
+	resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error)) {
+	readSAPComponentTables(ctx, r, systems, logins, resolve, true)
+}
+
+func readSAPComponentTables(ctx context.Context, r transport.Runner, systems []inventory.SAPSystem, logins []inventory.SAPDBLogin,
+	resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error), windows bool) {
 	for i := range systems {
 		sys := &systems[i]
 		addr, tenant := localHANA(sys, systems)
-		detail, ok := readSAPComponentTable(ctx, r, sys, addr, tenant, logins, resolve)
+		detail, ok := readSAPComponentTable(ctx, r, sys, addr, tenant, logins, resolve, windows)
 		setSAPSource(sys, inventory.SAPSource{Name: SAPSourceComponentTable, Available: ok, Detail: truncate(detail, 300)})
-	}
-}
-
-// SAPComponentTablesUnread records for every system why its component
-// table was not read, where the agent does not try.
-func SAPComponentTablesUnread(systems []inventory.SAPSystem, why string) {
-	for i := range systems {
-		setSAPSource(&systems[i], inventory.SAPSource{Name: SAPSourceComponentTable, Detail: why})
 	}
 }
 
@@ -223,7 +238,7 @@ func localHANA(sys *inventory.SAPSystem, systems []inventory.SAPSystem) (addr, t
 }
 
 func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *inventory.SAPSystem, hanaAddr, hanaTenant string,
-	logins []inventory.SAPDBLogin, resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error)) (string, bool) {
+	logins []inventory.SAPDBLogin, resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error), windows bool) (string, bool) {
 	l, ok := sapDBLoginFor(sys.SID, logins)
 	if !ok {
 		return "no database login for " + sys.SID + " in the workspace (Settings → SAP); components come from sapcontrol, the kernel and the database version", false
@@ -238,8 +253,16 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 		return "the database of " + sys.SID + " is unknown (no dbms/type in DEFAULT.PFL)", false
 	}
 	client, ok := sapDBClients[sys.Database.Type]
-	if !ok {
-		return "reading the component table is supported on HANA, ASE and Oracle; " + sys.SID + " runs on " + sys.Database.Product, false
+	command := client.command
+	if windows {
+		command = client.winCommand
+	}
+	if !ok || command == nil {
+		supported := "HANA, ASE and Oracle on Linux and Unix hosts"
+		if windows {
+			supported = "SQL Server and HANA on Windows hosts"
+		}
+		return "reading the component table is supported for " + supported + "; " + sys.SID + " runs on " + sys.Database.Product, false
 	}
 	ir, ok := r.(transport.InputRunner)
 	if !ok {
@@ -270,7 +293,7 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 		}
 	}
 	run := func(statement string) ([]byte, error) {
-		cmd, err := client.command(sys, l)
+		cmd, err := command(sys, l)
 		if err != nil {
 			return nil, err
 		}
@@ -301,7 +324,10 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 	}
 	schema, how := l.Schema, "configured"
 	if schema == "" && client.schemaParam != "" {
-		schema, how = profileSchema(sys.Profile[client.schemaParam]), client.schemaParam
+		schema, how = profileSchema(sys.Profile[client.schemaParam], client.keepSchemaCase), client.schemaParam
+	}
+	if !client.keepSchemaCase {
+		schema = strings.ToUpper(schema)
 	}
 	if schema == "" {
 		schema, how = client.defaultSchema, "SAP default"
@@ -310,7 +336,7 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 			if err != nil {
 				return client.tool + " as " + cred.Username + ": " + scrub(err), false
 			}
-			schemas := parseSchemaList(out)
+			schemas := parseSchemaList(out, client.keepSchemaCase)
 			if len(schemas) == 0 {
 				return client.tool + " as " + cred.Username + ": no schema with a CVERS table is visible to this user (grant it SELECT on the ABAP schema's CVERS)", false
 			}
@@ -334,12 +360,17 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 }
 
 // profileSchema turns a dbs/*/schema value into the schema's name: Oracle
-// profiles give the suffix ("SR3" for SAPSR3), the others the full name.
-func profileSchema(v string) string {
-	v = strings.ToUpper(strings.TrimSpace(v))
+// profiles give the suffix ("SR3" for SAPSR3), HANA and ASE the full name,
+// SQL Server the name in its own case (keepCase: "prd").
+func profileSchema(v string, keepCase bool) string {
+	v = strings.TrimSpace(v)
 	if v == "" || !sapDBSchemaRE.MatchString(v) {
 		return ""
 	}
+	if keepCase {
+		return v
+	}
+	v = strings.ToUpper(v)
 	if len(v) <= 3 {
 		v = "SAP" + v
 	}
@@ -382,10 +413,11 @@ func setSAPSource(sys *inventory.SAPSystem, src inventory.SAPSource) {
 	sys.Sources = append(sys.Sources, src)
 }
 
-// sapDBErrorRE matches the error lines of the three clients: hdbsql's
-// "* 10: authentication failed SQLSTATE: 28000", isql's "Msg 4002, Level
-// 14, State 1:", sqlplus's "ORA-01017: ..." and "SP2-0306: ...".
-var sapDBErrorRE = regexp.MustCompile(`^(\* -?\d+: .*|Msg \d+, Level \d+, State \d+:?.*|ORA-\d{5}: .*|SP2-\d{4}: .*|CT-LIBRARY error:.*)$`)
+// sapDBErrorRE matches the error lines of the clients: hdbsql's "* 10:
+// authentication failed SQLSTATE: 28000", isql's and sqlcmd's "Msg 4002,
+// Level 14, State 1...", sqlplus's "ORA-01017: ..." and "SP2-0306: ...",
+// sqlcmd's "Sqlcmd: Error: ...".
+var sapDBErrorRE = regexp.MustCompile(`^(\* -?\d+: .*|Msg \d+, Level \d+, State \d+.*|ORA-\d{5}: .*|SP2-\d{4}: .*|CT-LIBRARY error:.*|Sqlcmd: Error: .*)$`)
 
 // sapDBError returns the client's first error message in out, with the
 // line after it when that line explains it (isql prints the text on the
@@ -468,15 +500,18 @@ func ParseCVERS(out []byte) ([]inventory.SAPComponent, error) {
 }
 
 // parseSchemaList reads the one-column answer of the schema lookup.
-func parseSchemaList(out []byte) []string {
+func parseSchemaList(out []byte, keepCase bool) []string {
 	var s []string
 	for _, ln := range strings.Split(string(out), "\n") {
 		f := splitSAPDBRow(ln)
 		if len(f) != 1 {
 			continue
 		}
-		name := strings.ToUpper(f[0])
-		if name == "SCHEMA_NAME" || name == "OWNER" || !sapDBSchemaRE.MatchString(name) {
+		name := f[0]
+		if !keepCase {
+			name = strings.ToUpper(name)
+		}
+		if u := strings.ToUpper(name); u == "SCHEMA_NAME" || u == "OWNER" || !sapDBSchemaRE.MatchString(name) {
 			continue
 		}
 		s = append(s, name)
@@ -488,7 +523,7 @@ func parseSchemaList(out []byte) []string {
 // pickSAPSchema chooses the ABAP schema among those holding a CVERS: the
 // names SAP installations use, in the order that names this system best.
 func pickSAPSchema(sid string, schemas []string) string {
-	for _, want := range []string{"SAP" + sid, "SAPHANADB", "SAPABAP1", "SAPSR3"} {
+	for _, want := range []string{"SAP" + sid, strings.ToLower(sid), "SAPHANADB", "SAPABAP1", "SAPSR3", "dbo"} {
 		for _, s := range schemas {
 			if s == want {
 				return s

@@ -28,6 +28,9 @@ func TestParseCVERS(t *testing.T) {
 		{file: "sqlplus_logon_denied.txt", wantErr: "ORA-01017: invalid username/password; logon denied"},
 		{file: "sqlplus_no_table.txt", wantErr: "ORA-00942"},
 		{file: "schemas_hdbsql.txt", wantErr: "no component rows"},
+		{file: "cvers_sqlcmd.txt", n: 6, want: inventory.SAPComponent{Name: "SAP_BASIS", Release: "750", SPLevel: "0025"}},
+		{file: "sqlcmd_login_failed.txt", wantErr: "Sqlcmd: Error: Microsoft ODBC Driver 17 for SQL Server : Login failed for user 'VIGIL_RO'"},
+		{file: "sqlcmd_no_table.txt", wantErr: "Msg 208, Level 16, State 1, Server SAPPRD01, Line 2 Invalid object name 'prd.CVERS'."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -93,11 +96,11 @@ func TestPickSAPSchema(t *testing.T) {
 			t.Errorf("pickSAPSchema(%s, %v) = %s, want %s", tt.sid, tt.schemas, got, tt.want)
 		}
 	}
-	if got := parseSchemaList(sapFixture(t, "schemas_hdbsql.txt")); len(got) != 2 || got[0] != "SAPABAP1" {
+	if got := parseSchemaList(sapFixture(t, "schemas_hdbsql.txt"), false); len(got) != 2 || got[0] != "SAPABAP1" {
 		t.Errorf("parseSchemaList = %v", got)
 	}
 	for in, want := range map[string]string{"SR3": "SAPSR3", "SAPHANADB": "SAPHANADB", "sapabap1": "SAPABAP1", "": "", "BAD NAME": ""} {
-		if got := profileSchema(in); got != want {
+		if got := profileSchema(in, false); got != want {
 			t.Errorf("profileSchema(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -321,19 +324,34 @@ type probeOnly struct{}
 func (probeOnly) Run(context.Context, string) ([]byte, error) { return nil, errors.New("unexpected") }
 
 // The client commands only start a client: no redirection into files, no
-// second program, and every variable part was validated.
+// second program, no password argument, and every variable part was
+// validated. On Windows the same holds for the decoded PowerShell script.
 func TestSAPDBCommandsReadOnly(t *testing.T) {
-	l := inventory.SAPDBLogin{Credential: &inventory.Credential{Username: "VIGIL_RO", Password: "pw"}, Address: "db:30015"}
+	l := inventory.SAPDBLogin{Credential: &inventory.Credential{Username: "VIGIL_RO", Password: "Pa55-zq-w0rd"}, Address: "db:30015"}
+	n := 0
 	for typ, c := range sapDBClients {
 		sys := sapSystem("PRD", typ, nil, "D00")
-		cmd, err := c.command(&sys, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lower := strings.ToLower(strings.ReplaceAll(cmd, ">&2", ""))
-		for _, bad := range []string{">", "rm ", "tee", "curl", "insert", "update", "delete", "drop", "grant", "-p "} {
-			if strings.Contains(lower, bad) {
-				t.Errorf("%s command contains %q:\n%s", typ, bad, cmd)
+		for _, build := range []func(*inventory.SAPSystem, inventory.SAPDBLogin) (string, error){c.command, c.winCommand} {
+			if build == nil {
+				continue
+			}
+			n++
+			cmd, err := build(&sys, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if script, ok := transport.DecodePowerShell(cmd); ok {
+				cmd = script
+			}
+			lower := strings.ToLower(strings.ReplaceAll(cmd, ">&2", ""))
+			for _, bad := range []string{">", "rm ", "tee", "curl", "insert", "update", "delete", "drop", "grant", "-p ", "set-item", "remove-",
+				"new-item", "out-file", "set-content", "add-content", "start-process", "invoke-expression", "iex "} {
+				if strings.Contains(lower, bad) {
+					t.Errorf("%s command contains %q:\n%s", typ, bad, cmd)
+				}
+			}
+			if strings.Contains(cmd, "Pa55-zq-w0rd") {
+				t.Errorf("%s command holds the password:\n%s", typ, cmd)
 			}
 		}
 		in, err := c.input(&sys, l, "SELECT 1")
@@ -346,6 +364,9 @@ func TestSAPDBCommandsReadOnly(t *testing.T) {
 			}
 		}
 	}
+	if n != 5 {
+		t.Errorf("%d client commands, want 5 (hdb, syb, ora on Unix; hdb, mss on Windows)", n)
+	}
 }
 
 // The commands run under sh as they are: the client is looked up in the
@@ -353,6 +374,9 @@ func TestSAPDBCommandsReadOnly(t *testing.T) {
 func TestSAPDBCommandMissingClient(t *testing.T) {
 	l := inventory.SAPDBLogin{Credential: &inventory.Credential{Username: "VIGIL_RO", Password: "pw"}, Address: "db:30015"}
 	for typ, c := range sapDBClients {
+		if c.command == nil {
+			continue // Windows only
+		}
 		sys := sapSystem("ZZZ", typ, nil, "D00")
 		cmd, _ := c.command(&sys, l)
 		out, err := localSh(t, cmd)
@@ -384,10 +408,127 @@ func FuzzParseCVERS(f *testing.F) {
 				t.Errorf("row %+v", c)
 			}
 		}
-		for _, s := range parseSchemaList(out) {
+		for _, s := range parseSchemaList(out, true) {
 			if !sapDBSchemaRE.MatchString(s) {
 				t.Errorf("schema %q", s)
 			}
 		}
 	})
+}
+
+// fakeWinDB emulates the Windows clients behind WinRM: it decodes the
+// PowerShell command, answers by the client the script starts and the
+// statement on stdin, and records both.
+type fakeWinDB struct {
+	password string
+	outputs  map[string]string
+	scripts  []string
+	inputs   []string
+}
+
+func (f *fakeWinDB) Run(context.Context, string) ([]byte, error) {
+	return nil, errors.New("only RunInput")
+}
+
+func (f *fakeWinDB) RunInput(_ context.Context, cmd string, stdin []byte) ([]byte, error) {
+	script, ok := transport.DecodePowerShell(cmd)
+	if !ok {
+		return nil, &transport.ExitError{Code: 1, Stderr: "not PowerShell"}
+	}
+	f.scripts, f.inputs = append(f.scripts, script), append(f.inputs, string(stdin))
+	tool := "hdbsql"
+	if strings.Contains(script, "sqlcmd.exe") {
+		tool = "sqlcmd"
+	}
+	in := string(stdin)
+	if !strings.Contains(in, f.password) {
+		return []byte(f.outputs[tool+" denied"]), &transport.ExitError{Code: 1}
+	}
+	kind := "cvers"
+	if strings.Contains(in, "sys.tables") || strings.Contains(in, "SYS.TABLES") {
+		kind = "schemas"
+	}
+	return []byte(f.outputs[tool+" "+kind]), nil
+}
+
+func TestReadSAPComponentTablesWindows(t *testing.T) {
+	const pw = "W1n-Pa55"
+	outputs := map[string]string{
+		"sqlcmd cvers":   string(sapFixture(t, "cvers_sqlcmd.txt")),
+		"sqlcmd schemas": string(sapFixture(t, "schemas_sqlcmd.txt")),
+		"sqlcmd denied":  string(sapFixture(t, "sqlcmd_login_failed.txt")),
+		"hdbsql cvers":   string(sapFixture(t, "cvers_hdbsql.txt")),
+		"hdbsql denied":  string(sapFixture(t, "hdbsql_auth_failed.txt")),
+	}
+	login := func(sid, pass string) []inventory.SAPDBLogin {
+		return []inventory.SAPDBLogin{{SID: sid, Credential: &inventory.Credential{Username: "VIGIL_RO", Password: pass}}}
+	}
+	mss := func(profile map[string]string, host string) inventory.SAPSystem {
+		s := sapSystem("PRD", "mss", profile, "D00")
+		s.Database.Host = host
+		return s
+	}
+	tests := []struct {
+		name       string
+		sys        inventory.SAPSystem
+		logins     []inventory.SAPDBLogin
+		wantOK     bool
+		wantDetail string
+		wantScript []string
+		wantInput  []string
+	}{
+		{name: "sql server, schema from the profile, server from the registry",
+			sys: mss(map[string]string{"dbs/mss/schema": "prd"}, `SAPDB01\PRD`), logins: login("PRD", pw), wantOK: true,
+			wantDetail: "6 components from prd.CVERS (schema dbs/mss/schema) via sqlcmd as VIGIL_RO",
+			wantScript: []string{`-S 'SAPDB01\PRD' -d 'PRD' -U 'VIGIL_RO'`, "$env:SQLCMDPASSWORD = $pw"},
+			wantInput:  []string{pw + "\n", "SELECT COMPONENT, RELEASE, EXTRELEASE, COMP_TYPE FROM [prd].[CVERS] ORDER BY COMPONENT\nGO\n"}},
+		{name: "sql server, schema from the catalogue, database from the profile",
+			sys: mss(map[string]string{"dbs/mss/dbname": "PRDDB"}, ""), logins: login("", pw), wantOK: true,
+			wantDetail: "prd.CVERS (schema found in the catalogue)",
+			wantScript: []string{`-S 'localhost' -d 'PRDDB'`}, wantInput: []string{"FROM [prd].[CVERS]"}},
+		{name: "sql server login failed",
+			sys: mss(nil, "SAPDB01"), logins: login("PRD", "wrong"), wantDetail: "sqlcmd as VIGIL_RO: Sqlcmd: Error: Microsoft ODBC Driver 17 for SQL Server : Login failed"},
+		{name: "hana from a Windows application server",
+			sys: func() inventory.SAPSystem {
+				s := sapSystem("PRD", "hdb", map[string]string{"dbs/hdb/schema": "SAPHANADB"}, "D00")
+				return s
+			}(),
+			logins: []inventory.SAPDBLogin{{SID: "PRD", Credential: &inventory.Credential{Username: "VIGIL_RO", Password: pw}, Address: "hana01:30015"}}, wantOK: true,
+			wantDetail: "10 components from SAPHANADB.CVERS", wantScript: []string{`usr\sap\PRD\hdbclient\hdbsql.exe`, "$in | & $exe -j -a -x -F '|' -c ';'"},
+			wantInput: []string{`\connect -n hana01:30015 -u VIGIL_RO -p ` + pw + ";"}},
+		{name: "oracle is not read on Windows",
+			sys: sapSystem("PRD", "ora", nil, "D00"), logins: login("PRD", pw), wantDetail: "supported for SQL Server and HANA on Windows hosts; PRD runs on Oracle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeWinDB{password: pw, outputs: outputs}
+			systems := []inventory.SAPSystem{tt.sys}
+			ReadSAPComponentTablesWindows(context.Background(), f, systems, tt.logins, nil)
+			src := componentSource(systems[0])
+			if src.Available != tt.wantOK || !strings.Contains(src.Detail, tt.wantDetail) {
+				t.Fatalf("source = %+v, want available=%v with %q", src, tt.wantOK, tt.wantDetail)
+			}
+			for _, sc := range f.scripts {
+				if strings.Contains(sc, pw) || strings.Contains(sc, "wrong") {
+					t.Errorf("password in the script:\n%s", sc)
+				}
+			}
+			last := func(xs []string) string {
+				if len(xs) == 0 {
+					return ""
+				}
+				return xs[len(xs)-1]
+			}
+			for _, w := range tt.wantScript {
+				if !strings.Contains(last(f.scripts), w) {
+					t.Errorf("script lacks %q:\n%s", w, last(f.scripts))
+				}
+			}
+			for _, w := range tt.wantInput {
+				if !strings.Contains(last(f.inputs), w) {
+					t.Errorf("stdin %q lacks %q", last(f.inputs), w)
+				}
+			}
+		})
+	}
 }

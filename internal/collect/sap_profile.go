@@ -41,7 +41,8 @@ var keptNames = map[string]bool{"SAPSYSTEMNAME": true, "SAPSYSTEM": true, "INSTA
 	"SAPLOCALHOST": true, "SAPDBHOST": true, "dbms/type": true, "j2ee/dbtype": true, "DIR_TRANS": true,
 	// The ABAP schema and HANA tenant, which reading the component table
 	// needs (sap_dbread.go); other dbs/ parameters stay on the host.
-	"dbs/hdb/schema": true, "dbs/hdb/dbname": true, "dbs/syb/schema": true, "dbs/ora/schema": true}
+	"dbs/hdb/schema": true, "dbs/hdb/dbname": true, "dbs/syb/schema": true, "dbs/ora/schema": true,
+	"dbs/mss/schema": true, "dbs/mss/dbname": true, "dbs/mss/server": true}
 
 // secretish names a parameter whose value may be a credential: never
 // reported, whatever its prefix. Password rules (login/min_password_lng,

@@ -185,10 +185,12 @@ func truncateID(s string) string {
 }
 
 var (
-	sapDBAddressRE  = regexp.MustCompile(`^[A-Za-z0-9._:\[\]/-]{1,253}$`)
+	// A backslash names an SQL Server instance (host\INSTANCE).
+	sapDBAddressRE  = regexp.MustCompile(`^[A-Za-z0-9._:\[\]/\\-]{1,253}$`)
 	sapDBDatabaseRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
-	// SAPDBSchemaRE is an ABAP schema's name: SAPHANADB, SAPABAP1, SAPSR3.
-	SAPDBSchemaRE = regexp.MustCompile(`^[A-Z][A-Z0-9_#$]{0,127}$`)
+	// SAPDBSchemaRE is an ABAP schema's name: SAPHANADB, SAPABAP1, SAPSR3,
+	// or on SQL Server the system's SID in lower case ("prd").
+	SAPDBSchemaRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_#$]{0,127}$`)
 )
 
 // Validate checks a login's non-secret fields, on the server when it is
@@ -202,11 +204,11 @@ func (l SAPDBLogin) Validate() error {
 	case l.SID != "" && !validSID(l.SID):
 		return bad("sid", "%q is not an SAP system ID (three characters, a capital letter then capitals or digits)", truncateID(l.SID))
 	case l.Address != "" && !sapDBAddressRE.MatchString(l.Address):
-		return bad("address", "%q: use host:port, a server name or host:port/service (letters, digits and . _ : / - [ ])", truncateID(l.Address))
+		return bad("address", "%q: use host:port, a server name, host\\instance or host:port/service (letters, digits and . _ : / \\ - [ ])", truncateID(l.Address))
 	case l.Database != "" && !sapDBDatabaseRE.MatchString(l.Database):
 		return bad("database", "%q: letters, digits and _ only", truncateID(l.Database))
 	case l.Schema != "" && !SAPDBSchemaRE.MatchString(l.Schema):
-		return bad("schema", "%q: capitals, digits and _ # $ only, starting with a letter", truncateID(l.Schema))
+		return bad("schema", "%q: letters, digits and _ # $ only, starting with a letter", truncateID(l.Schema))
 	}
 	return nil
 }

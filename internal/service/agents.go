@@ -69,8 +69,7 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 			Transport: h.Transport, HostKey: h.HostKey,
 			Sudo: h.Options.Sudo, LegacyAlgorithms: h.Options.LegacyAlgorithms, WinRM: h.Options.WinRM}
 		spec.SAP = sapOn
-		if sapOn && h.Transport != inventory.TransportWinRM {
-			// Windows hosts do not read the component table (yet).
+		if sapOn {
 			spec.SAPDB = sapDB
 		}
 		if h.Transport == inventory.TransportSSH || h.Transport == inventory.TransportWinRM {

@@ -12,9 +12,9 @@ import (
 )
 
 // The agent config carries the workspace's SAP database logins, with their
-// passwords opened, only while SAP is in scope and only for hosts that
-// read the component table; saving or deleting a login reaches the next
-// poll; only credential holders manage them, and every change is audited.
+// passwords opened, only while SAP is in scope; saving or deleting a login
+// reaches the next poll; only credential holders manage them, and every
+// change is audited.
 func TestSAPDBLoginsInAgentConfig(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -74,8 +74,8 @@ func TestSAPDBLoginsInAgentConfig(t *testing.T) {
 		got[0].Credential.Username != "VIGIL_RO" || got[0].Credential.Password != dbpw {
 		t.Fatalf("SSH host logins = %+v", got)
 	}
-	if len(hosts["sapwin01"].SAPDB) != 0 {
-		t.Errorf("WinRM host got logins: %+v", hosts["sapwin01"].SAPDB)
+	if len(hosts["sapwin01"].SAPDB) != 1 {
+		t.Errorf("WinRM host logins: %+v", hosts["sapwin01"].SAPDB)
 	}
 	if err := w.svc.DeleteSAPDBLogin(ctx, w.admin, l.ID); err != nil {
 		t.Fatal(err)

@@ -312,7 +312,7 @@ func (a *app) handleCreateSAPDBLogin(w http.ResponseWriter, r *http.Request, rq 
 	}
 	f := sapDBLoginForm{SID: strings.ToUpper(strings.TrimSpace(r.PostForm.Get("sid"))), CredentialID: r.PostForm.Get("credential_id"),
 		Username: strings.TrimSpace(r.PostForm.Get("username")), Address: strings.TrimSpace(r.PostForm.Get("address")),
-		Database: strings.TrimSpace(r.PostForm.Get("database")), Schema: strings.ToUpper(strings.TrimSpace(r.PostForm.Get("schema")))}
+		Database: strings.TrimSpace(r.PostForm.Get("database")), Schema: strings.TrimSpace(r.PostForm.Get("schema"))}
 	password := r.PostForm.Get("password")
 	refuse := func(msg string) {
 		f.Error = msg

@@ -111,7 +111,7 @@ func TestSAPDBLoginSettings(t *testing.T) {
 	}
 	const secret = "Hana-RO-pw-1"
 	if w := post(operator, "/settings/sap/db-logins", url.Values{"sid": {"prd"}, "username": {"VIGIL_RO"}, "password": {secret},
-		"database": {"PRD"}, "schema": {"saphanadb"}}); w.Code != http.StatusSeeOther {
+		"database": {"PRD"}, "schema": {"SAPHANADB"}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("add typed login: %d %s", w.Code, w.Body.String())
 	}
 	logins, err := e.svc.Store.ListSAPDBLogins(ctx, e.ws.ID)
