@@ -190,6 +190,11 @@ func startDemoFleet(ctx context.Context, b *backend) (*demoFleet, error) {
 		return nil, err
 	}
 	actor := service.Actor{UserID: admin.ID, Login: admin.Login, WorkspaceID: ws.ID, Role: domain.RoleAdmin}
+	// demo-alma9 replays an SAP application server's discovery (PRD on
+	// HANA): the SAP pages have something to show.
+	if err := b.svc.SetSAPInScope(ctx, actor, true); err != nil {
+		return nil, err
+	}
 	fleet := &demoFleet{}
 	add := func(in domain.HostInput) error {
 		h, err := b.svc.CreateHost(ctx, actor, in)
@@ -252,8 +257,9 @@ func randomDemoPassword() (string, error) {
 }
 
 // importDemoFeeds imports the bundled sample vulnerability data (real
-// AlmaLinux 9 advisories, NVD records and the KEV catalogue), so that the
-// demo fleet shows real findings without network access.
+// AlmaLinux 9 advisories, NVD records, the KEV catalogue and a sample of
+// SAP Security Notes), so that the demo fleet shows real findings without
+// network access.
 func importDemoFeeds(ctx context.Context, b *backend, dataDir string) error {
 	bundle, err := demo.WriteFeedBundle(filepath.Join(dataDir, "demo-feeds"))
 	if err != nil {
@@ -264,6 +270,9 @@ func importDemoFeeds(ctx context.Context, b *backend, dataDir string) error {
 		return err
 	}
 	if _, err := im.ImportKEV(ctx, bundle.KEV); err != nil {
+		return err
+	}
+	if _, err := im.ImportSAP(ctx, bundle.SAP); err != nil {
 		return err
 	}
 	_, err = im.ImportOSV(ctx, bundle.OSV)

@@ -240,11 +240,11 @@ func localHANA(sys *inventory.SAPSystem, systems []inventory.SAPSystem) (addr, t
 func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *inventory.SAPSystem, hanaAddr, hanaTenant string,
 	logins []inventory.SAPDBLogin, resolve func(context.Context, *inventory.Credential) (*inventory.Credential, error), windows bool) (string, bool) {
 	l, ok := sapDBLoginFor(sys.SID, logins)
+	if (!ok || l.SID == "") && !hasABAPInstance(sys) {
+		return "no ABAP instance of " + sys.SID + " on this host (CVERS is an ABAP table); add a login for " + sys.SID + " to read it anyway", false
+	}
 	if !ok {
 		return "no database login for " + sys.SID + " in the workspace (Settings → SAP); components come from sapcontrol, the kernel and the database version", false
-	}
-	if l.SID == "" && !hasABAPInstance(sys) {
-		return "no ABAP instance of " + sys.SID + " on this host (CVERS is an ABAP table); add a login for " + sys.SID + " to read it anyway", false
 	}
 	if err := l.Validate(); err != nil {
 		return "database login: " + err.Error(), false

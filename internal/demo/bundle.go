@@ -13,7 +13,7 @@ var feedsFS embed.FS
 
 // FeedBundle names the files of the bundled sample vulnerability data.
 type FeedBundle struct {
-	OSV, KEV, NVD string
+	OSV, KEV, NVD, SAP string
 }
 
 // WriteFeedBundle writes the bundled feed files into dir, for the normal
@@ -39,6 +39,9 @@ func WriteFeedBundle(dir string) (*FeedBundle, error) {
 		return nil, err
 	}
 	if b.NVD, err = out("nvd-page-sample.json.gz"); err != nil {
+		return nil, err
+	}
+	if b.SAP, err = out("sap-notes-catalog.json.gz"); err != nil {
 		return nil, err
 	}
 	return &b, nil

@@ -95,6 +95,8 @@ func StartReplay(rec *Recording, addr, user, password string) (*ReplayServer, er
 		file, _, _ := strings.Cut(key, "/") // "packages/debian" → "packages"
 		rs.probeKeys[cmd] = file
 	}
+	// SAP discovery is recorded as "sap" where a host has SAP systems.
+	rs.probeKeys[collect.SAPCommand()] = "sap"
 	// Compliance item probes are recorded as item-<probe>; a host without
 	// a recording answers 127, which the agent reports as an item error.
 	for name, cmd := range collect.ItemCommands() {
@@ -130,11 +132,10 @@ func (rs *ReplayServer) handle(s ssh.Session) {
 		_ = s.Exit(0)
 		return
 	}
-	file, ok := rs.probeKeys[s.RawCommand()]
-	out, have := rs.rec.Outputs[file]
-	if !ok || !have {
-		fmt.Fprintf(s.Stderr(), "sh: command not in the recording of %s\n", rs.rec.Name)
-		_ = s.Exit(127)
+	out, errText, code := rs.answer(s.RawCommand())
+	if code != 0 {
+		fmt.Fprint(s.Stderr(), errText)
+		_ = s.Exit(code)
 		return
 	}
 	rs.Commands.Add(1)
@@ -142,10 +143,16 @@ func (rs *ReplayServer) handle(s ssh.Session) {
 	_ = s.Exit(0)
 }
 
+// noSAP is what SAP discovery prints on a host without /usr/sap.
+var noSAP = []byte("==> absent <==\n")
+
 // answer gives one recorded command's output, or a shell's "not found".
 func (rs *ReplayServer) answer(cmd string) ([]byte, string, int) {
 	file, ok := rs.probeKeys[cmd]
 	out, have := rs.rec.Outputs[file]
+	if ok && !have && file == "sap" {
+		return noSAP, "", 0 // recorded hosts without SAP have no /usr/sap
+	}
 	if !ok || !have {
 		return nil, "sh: command not in the recording of " + rs.rec.Name + "\n", 127
 	}

@@ -49,6 +49,9 @@ func StartWindowsReplay(name, user, password string) (*WindowsReplay, error) {
 	s := &wsmantest.Server{
 		Users: map[string]string{user: password}, NTLM: true, Computer: name,
 		Exec: func(_ context.Context, cmd string) wsmantest.Output {
+			if cmd == collect.SAPWindowsCommand() {
+				return wsmantest.Output{Stdout: noSAP} // no SAP on the demo Windows hosts
+			}
 			probe, ok := collect.WindowsProbeOf(cmd)
 			if !ok {
 				return wsmantest.Output{Stderr: []byte("'" + cmd + "' is not recognized as an internal or external command"), ExitCode: 1}
