@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-project/vigil/internal/alert"
-	"github.com/vigil-project/vigil/internal/server"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -35,19 +33,13 @@ func TestAlertPagesInBrowser(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	srv := httptest.NewServer(server.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Web: e.h}))
-	defer srv.Close()
+	srv := webServer(t, e)
 
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) { t.Helper(); do(t, ctx, what, steps...) }
 	shoot := func(name string) { t.Helper(); screenshot(t, ctx, dir, name) }
 	text := func(sel string) string {
 		t.Helper()
@@ -58,14 +50,7 @@ func TestAlertPagesInBrowser(t *testing.T) {
 		return s
 	}
 
-	run("log in",
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.user-name`)),
-	)
+	logIn(t, ctx, srv.URL, "admin", adminPassword)
 	run("new channel",
 		chromedp.Navigate(srv.URL+"/settings/channels/new"),
 		chromedp.WaitVisible(chromedp.CSS(`#name`)),

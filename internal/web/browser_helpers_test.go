@@ -4,12 +4,17 @@ package web
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/vigil-project/vigil/internal/server"
 )
 
 // artifactDir is where the browser test leaves its screenshots and PDF:
@@ -72,4 +77,33 @@ func save(t *testing.T, dir, name string, b []byte) {
 	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// webServer serves e's whole server (the API too, for forced requests) to
+// the browser, closed with the test.
+func webServer(t *testing.T, e *env) *httptest.Server {
+	srv := httptest.NewServer(server.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Web: e.h}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// do runs browser steps; a failure ends the test, naming what was done.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// logIn signs user in through the login form at base.
+func logIn(t *testing.T, ctx context.Context, base, user, pw string) {
+	t.Helper()
+	do(t, ctx, "log in as "+user,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), pw),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.user-name`)),
+	)
 }

@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-project/vigil/internal/inventory"
-	"github.com/vigil-project/vigil/internal/server"
 )
 
 // TestSAPPagesInBrowser: an admin switches SAP on, adds a database login
@@ -39,19 +35,13 @@ func TestSAPPagesInBrowser(t *testing.T) {
 	if err := e.svc.Store.ReplaceSAPSystems(bg, e.ws.ID, h.ID, []inventory.SAPSystem{sys}, e.svc.Now()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Web: e.h}))
-	defer srv.Close()
+	srv := webServer(t, e)
 
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := func(what string, steps ...chromedp.Action[chromedp.Void]) { t.Helper(); do(t, ctx, what, steps...) }
 	html := func() string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
@@ -61,13 +51,8 @@ func TestSAPPagesInBrowser(t *testing.T) {
 		return s
 	}
 	const secret = "Hana-RO-Browser-1"
-	run("log in and switch SAP on",
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), adminPassword),
-		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`.user-name`)),
+	logIn(t, ctx, srv.URL, "admin", adminPassword)
+	run("switch SAP on",
 		chromedp.Navigate(srv.URL+"/settings/sap"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="sap_in_scope"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="sap_in_scope"]`)),

@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-project/vigil/internal/domain"
-	"github.com/vigil-project/vigil/internal/server"
 	"github.com/vigil-project/vigil/internal/store"
 )
 
@@ -38,8 +34,7 @@ func TestWorkspacesAndRolesInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The whole server, so that the API is there for the forced requests.
-	srv := httptest.NewServer(server.New(e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{Web: e.h}))
-	defer srv.Close()
+	srv := webServer(t, e)
 
 	admin, cancel := chromedp.NewContext(actx)
 	defer cancel()
@@ -48,9 +43,7 @@ func TestWorkspacesAndRolesInBrowser(t *testing.T) {
 	shoot := func(ctx context.Context, name string) { t.Helper(); screenshot(t, ctx, dir, name) }
 	run := func(ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
+		do(t, ctx, what, steps...)
 	}
 	text := func(ctx context.Context, sel string) string {
 		t.Helper()
@@ -76,17 +69,7 @@ func TestWorkspacesAndRolesInBrowser(t *testing.T) {
 		}
 		return strings.TrimPrefix(u, srv.URL)
 	}
-	login := func(ctx context.Context, user, pw string) {
-		t.Helper()
-		run(ctx, "log in as "+user,
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`input[name="login"]`)),
-			chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), user),
-			chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), pw),
-			chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
-			chromedp.WaitVisible(chromedp.CSS(`.user-name`)),
-		)
-	}
+	login := func(ctx context.Context, user, pw string) { t.Helper(); logIn(t, ctx, srv.URL, user, pw) }
 
 	// The admin invites a viewer from the members page.
 	login(admin, "admin", adminPassword)
