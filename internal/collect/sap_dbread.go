@@ -292,11 +292,11 @@ func readSAPComponentTable(ctx context.Context, r transport.Runner, sys *invento
 			l.Database = hanaTenant
 		}
 	}
+	cmd, err := command(sys, l)
+	if err != nil {
+		return client.tool + ": " + err.Error(), false
+	}
 	run := func(statement string) ([]byte, error) {
-		cmd, err := command(sys, l)
-		if err != nil {
-			return nil, err
-		}
 		in, err := client.input(sys, l, statement)
 		if err != nil {
 			return nil, err

@@ -51,12 +51,6 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 	if err != nil {
 		return nil, "", err
 	}
-	var sapDB []inventory.SAPDBLogin
-	if sapOn {
-		if sapDB, err = s.sapDBLoginsFor(ctx, ag.WorkspaceID, creds); err != nil {
-			return nil, "", err
-		}
-	}
 	cfg := &inventory.AgentConfig{
 		SchemaVersion: inventory.SchemaVersion,
 		AgentID:       ag.ID,
@@ -69,9 +63,6 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 			Transport: h.Transport, HostKey: h.HostKey,
 			Sudo: h.Options.Sudo, LegacyAlgorithms: h.Options.LegacyAlgorithms, WinRM: h.Options.WinRM}
 		spec.SAP = sapOn
-		if sapOn {
-			spec.SAPDB = sapDB
-		}
 		if h.Transport == inventory.TransportSSH || h.Transport == inventory.TransportWinRM {
 			credFor := func(id *int64, fallback *domain.Credential) (*inventory.Credential, error) {
 				c := fallback
@@ -111,6 +102,16 @@ func (s *Service) buildAgentConfig(ctx context.Context, ag *domain.Agent) (*inve
 			return nil, "", err
 		}
 		cfg.Hosts = append(cfg.Hosts, spec)
+	}
+	if sapOn {
+		// After the hosts: a login sharing a host's credential is opened once.
+		sapDB, err := s.sapDBLoginsFor(ctx, ag.WorkspaceID, creds)
+		if err != nil {
+			return nil, "", err
+		}
+		for i := range cfg.Hosts {
+			cfg.Hosts[i].SAPDB = sapDB
+		}
 	}
 	body, err := json.Marshal(cfg)
 	if err != nil {

@@ -73,14 +73,17 @@ func (s *Service) sapDBLoginsFor(ctx context.Context, workspaceID int64, cache m
 	}
 	out := make([]inventory.SAPDBLogin, 0, len(logins))
 	for _, l := range logins {
-		c, err := s.Store.GetCredential(ctx, workspaceID, l.CredentialID)
-		if err != nil {
-			return nil, err
-		}
-		ic, err := s.openCredential(c, cache)
-		if err != nil {
-			s.Log.Error("open credential", "workspace_id", workspaceID, "credential_id", c.ID, "sap_db_login_id", l.ID, "err", err)
-			continue
+		// Hosts' credentials opened for this config are in cache already.
+		ic, ok := cache[l.CredentialID]
+		if !ok {
+			c, err := s.Store.GetCredential(ctx, workspaceID, l.CredentialID)
+			if err != nil {
+				return nil, err
+			}
+			if ic, err = s.openCredential(c, cache); err != nil {
+				s.Log.Error("open credential", "workspace_id", workspaceID, "credential_id", c.ID, "sap_db_login_id", l.ID, "err", err)
+				continue
+			}
 		}
 		out = append(out, inventory.SAPDBLogin{SID: l.SID, Credential: &inventory.Credential{Username: ic.Username, Password: ic.Password},
 			Address: l.Address, Database: l.Database, Schema: l.Schema})

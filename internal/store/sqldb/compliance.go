@@ -170,8 +170,9 @@ func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, g
 		if err != nil {
 			return err
 		}
-		want := map[int64]bool{}
-		for _, g := range uniqueIDs(groupIDs) {
+		ids := uniqueIDs(groupIDs)
+		want := make(map[int64]bool, len(ids))
+		for _, g := range ids {
 			want[g] = true
 		}
 		for _, g := range had {
@@ -184,7 +185,7 @@ func (db *DB) SetDynamicGroups(ctx context.Context, workspaceID, hostID int64, g
 			}
 			changed = true
 		}
-		for _, g := range uniqueIDs(groupIDs) {
+		for _, g := range ids {
 			if !want[g] {
 				continue
 			}
